@@ -49,15 +49,18 @@ public static class DeadLettersCommand
             return ExitCodes.Ok;
         });
 
-        var count = new Option<int>("--count") { Description = "How many messages to move (default: all)", DefaultValueFactory = _ => int.MaxValue };
-        var replay = new Command("replay", "Move messages from <queue>_error back to <queue> (job ids keep them idempotent)");
+        var count = new Option<int>("--count") { Description = "How many messages to move (default: all those in the error queue when the command starts)", DefaultValueFactory = _ => int.MaxValue };
+        var replay = new Command("replay", "Move the messages now in <queue>_error back to <queue> (job ids keep them idempotent)");
         foreach (var o in new Option[] { queue, count, Ops.Amqp, Ops.Json }) replay.Options.Add(o);
         Ops.Action(replay, async (p, ct) =>
         {
             var q = p.GetValue(queue)!;
             await using var amqp = await AmqpClient.ConnectAsync(Ops.AmqpUri(p), ct);
-            if (await ErrorQueueDepthAsync(amqp, q + "_error", ct) is null) return Ops.Error($"no error queue {q}_error", ExitCodes.Failed);
-            int moved = 0, max = p.GetValue(count);
+            if (await ErrorQueueDepthAsync(amqp, q + "_error", ct) is not { } depth) return Ops.Error($"no error queue {q}_error", ExitCodes.Failed);
+            // Move only the messages that are in the error queue now. A replayed message the worker refuses
+            // again goes back to the tail of the error queue, often within milliseconds: draining "until
+            // empty" would pick it up and replay it again (and again), recording a dead letter each time.
+            int moved = 0, max = (int)Math.Min(depth, (uint)Math.Max(0, p.GetValue(count)));
             while (moved < max)
             {
                 var msg = await amqp.Channel.BasicGetAsync(q + "_error", autoAck: false, ct);
