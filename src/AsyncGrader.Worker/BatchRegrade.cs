@@ -16,11 +16,9 @@ public sealed class BatchOptions
     public string QueueName { get; set; } = "grade-requests-batch";
     /// <summary>Queue of RegradeCourse commands.</summary>
     public string CommandQueueName { get; set; } = "batch-commands";
-    /// <summary>Batch children run at once by this worker, on top of the live consumer's slots.</summary>
-    public int Concurrency { get; set; } = 1;
-    /// <summary>true: a batch child starts only when fewer than AsyncGrader:Concurrency jobs (live
-    /// plus batch) are running, so the batch only fills idle slots and live jobs keep theirs.</summary>
-    public bool YieldToLive { get; set; } = true;
+    /// <summary>Batch children in flight in this worker (0 = 2 × AsyncGrader:Concurrency). Their
+    /// runs share the worker's sandbox slots, and a freed slot goes to a waiting live job first.</summary>
+    public int Concurrency { get; set; }
     /// <summary>How often running batches are counted (and dispatched batches checked).</summary>
     public int MonitorPollMs { get; set; } = 500;
     /// <summary>At most one BatchProgress per batch per this interval.</summary>
@@ -37,15 +35,6 @@ public sealed class BatchSignal
     public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
 }
 
-/// <summary>Live vs batch jobs in flight in this process (for <see cref="BatchOptions.YieldToLive"/>).</summary>
-public sealed class BatchLoad
-{
-    private int _batchInFlight;
-    public int BatchInFlight => Volatile.Read(ref _batchInFlight);
-    public void Enter() => Interlocked.Increment(ref _batchInFlight);
-    public void Leave() => Interlocked.Decrement(ref _batchInFlight);
-}
-
 public static class BatchRegradeHosting
 {
     public static BatchOptions ReadBatchOptions(IConfiguration configuration) =>
@@ -56,7 +45,6 @@ public static class BatchRegradeHosting
     {
         services.AddSingleton(ReadBatchOptions(configuration));
         services.AddSingleton<BatchSignal>();
-        services.AddSingleton<BatchLoad>();
         services.AddSingleton(OperatorAuth.Read(configuration));
         services.AddHostedService<BatchDispatcher>();
         services.AddHostedService<BatchMonitor>();
@@ -73,10 +61,11 @@ public static class BatchRegradeHosting
     public static void ConfigureBatchEndpoints(this IRabbitMqBusFactoryConfigurator cfg, IBusRegistrationContext context, GraderOptions options)
     {
         var batch = context.GetRequiredService<BatchOptions>();
+        int inFlight = batch.Concurrency > 0 ? batch.Concurrency : 2 * options.EffectiveConcurrency;
         cfg.ReceiveEndpoint(batch.QueueName, e =>
         {
-            e.PrefetchCount = batch.Concurrency + 1;
-            e.ConcurrentMessageLimit = batch.Concurrency;
+            e.PrefetchCount = inFlight + 1;
+            e.ConcurrentMessageLimit = inFlight;
             e.PublishFaults = false;
             e.UseMessageRetry(r =>
             {
@@ -98,64 +87,62 @@ public static class BatchRegradeHosting
 }
 
 /// <summary>
-/// Consumes batch children from the batch queue. Before running a child it checks its row: a
-/// child already final (redelivery, re-dispatch after a crash) is acknowledged without running or
-/// publishing again; a child of a cancelled batch is marked "cancelled" and never runs; an invalid
-/// child (e.g. an unknown replacement runtime) is marked "rejected". Everything else is graded by
-/// the live <see cref="GradeRequestedConsumer"/> itself (same claim, sandbox, outbox).
+/// Consumes batch children from the batch queue and grades them with the live path's
+/// <see cref="JobRunner"/> (same claim, sandbox, outbox), as batch children: a child already final
+/// (redelivery, re-dispatch after a crash) is acknowledged without running or publishing again; a
+/// child of a cancelled batch is marked "cancelled" by its claim and never runs; its sandbox run
+/// waits behind live jobs for a slot. An invalid child (e.g. an unknown replacement runtime) is
+/// marked "rejected".
 /// </summary>
 public sealed class BatchGradeConsumer(
-    GradeRequestedConsumer inner,
+    GradeRequestedConsumer live,
+    JobRunner runner,
     JobValidator validator,
     IDbContextFactory<GraderDbContext> dbs,
-    BatchLoad load,
-    BatchOptions batchOptions,
-    GraderOptions options,
     GraderMetrics metrics,
     ILogger<BatchGradeConsumer> logger) : IConsumer<GradeRequested>
 {
     public async Task Consume(ConsumeContext<GradeRequested> context)
     {
-        var jobId = context.Message.JobId;
-        if (jobId is null) { await inner.Consume(context); return; }
-
-        await using (var db = await dbs.CreateDbContextAsync(context.CancellationToken))
+        var receivedAt = DateTimeOffset.UtcNow;
+        ValidatedJob job;
+        try
         {
-            var state = await db.Jobs.AsNoTracking().Where(j => j.JobId == jobId)
-                .Select(j => new { j.Id, j.Status, BatchStatus = j.Batch == null ? null : j.Batch.Status })
-                .SingleOrDefaultAsync(context.CancellationToken);
-            if (state is not null)
-            {
-                if (JobStore.IsFinal(state.Status)) return; // already done: no second run, no second event
-                if (state.Status == GradeStatus.Queued && state.BatchStatus is BatchModel.Cancelling or BatchModel.Cancelled)
-                {
-                    var now = DateTimeOffset.UtcNow;
-                    await db.Database.ExecuteSqlAsync(
-                        $"UPDATE jobs SET status = 'cancelled', completed_at = {now}, updated_at = {now} WHERE id = {state.Id} AND status = 'queued'",
-                        context.CancellationToken);
-                    return;
-                }
-                try { validator.Validate(context.Message, context.ReceiveContext.Body.Length ?? 0); }
-                catch (JobRejectedException rejected)
-                {
-                    var now = DateTimeOffset.UtcNow;
-                    logger.LogWarning("Batch child {JobId} rejected: {Reason}", jobId, rejected.Reason);
-                    await db.Database.ExecuteSqlAsync(
-                        $"UPDATE jobs SET status = 'rejected', error = {rejected.Reason}, completed_at = {now}, updated_at = {now} WHERE id = {state.Id} AND status IN ('queued', 'running')",
-                        context.CancellationToken);
-                    metrics.JobRejected();
-                    return;
-                }
-            }
+            job = validator.Validate(context.Message, context.ReceiveContext.Body.Length ?? 0);
         }
+        catch (JobRejectedException rejected)
+        {
+            if (!await RejectChildAsync(context, rejected)) await live.Consume(context); // not a known child: refused like a live message
+            return;
+        }
+        await runner.RunAsync(context, job, receivedAt, batchChild: true);
+    }
 
-        // Fill idle slots only: wait while this worker already runs as many jobs as it has slots.
-        if (batchOptions.YieldToLive)
-            while (metrics.InFlight >= options.EffectiveConcurrency)
-                await Task.Delay(20, context.CancellationToken);
-        load.Enter();
-        try { await inner.Consume(context); }
-        finally { load.Leave(); }
+    /// <summary>Marks a known, unfinished child rejected (or cancelled, if its batch is); false when the job id has no row.</summary>
+    private async Task<bool> RejectChildAsync(ConsumeContext<GradeRequested> context, JobRejectedException rejected)
+    {
+        var jobId = context.Message.JobId;
+        if (!JobValidator.IsUsableJobId(jobId)) return false;
+        await using var db = await dbs.CreateDbContextAsync(context.CancellationToken);
+        var state = await db.Jobs.AsNoTracking().Where(j => j.JobId == jobId)
+            .Select(j => new { j.Id, j.Status, BatchStatus = j.Batch == null ? null : j.Batch.Status })
+            .SingleOrDefaultAsync(context.CancellationToken);
+        if (state is null) return false;
+        if (JobStore.IsFinal(state.Status)) return true;
+        var now = DateTimeOffset.UtcNow;
+        if (state.Status == GradeStatus.Queued && state.BatchStatus is BatchModel.Cancelling or BatchModel.Cancelled)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE jobs SET status = 'cancelled', completed_at = {now}, updated_at = {now} WHERE id = {state.Id} AND status = 'queued'",
+                context.CancellationToken);
+            return true;
+        }
+        logger.LogWarning("Batch child {JobId} rejected: {Reason}", jobId, rejected.Reason);
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE jobs SET status = 'rejected', error = {rejected.Reason}, completed_at = {now}, updated_at = {now} WHERE id = {state.Id} AND status IN ('queued', 'running')",
+            context.CancellationToken);
+        metrics.JobRejected();
+        return true;
     }
 }
 

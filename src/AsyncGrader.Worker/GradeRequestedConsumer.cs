@@ -28,17 +28,13 @@ public sealed class InFlightJobs
 }
 
 /// <summary>
-/// Runs one <see cref="GradeRequested"/>: validate → claim the job row → run in the sandbox →
-/// outcome row + outbox row in one transaction. At-least-once in, exactly-once in effect.
+/// The live queue's consumer: validate (a refused message is recorded, answered with a rejected
+/// completion where the job id is usable, and dead-lettered), then <see cref="JobRunner"/>.
 /// </summary>
 public sealed class GradeRequestedConsumer(
     JobValidator validator,
     JobStore store,
-    ISandbox sandbox,
-    InFlightJobs inFlight,
-    WorkerIdentity identity,
-    OutboxSignal outboxSignal,
-    IDbContextFactory<GraderDbContext> dbs,
+    JobRunner runner,
     GraderMetrics metrics,
     ILogger<GradeRequestedConsumer> logger) : IConsumer<GradeRequested>
 {
@@ -46,25 +42,53 @@ public sealed class GradeRequestedConsumer(
     {
         var receivedAt = DateTimeOffset.UtcNow;
         var message = context.Message;
-        long bodyLength = context.ReceiveContext.Body.Length ?? 0;
-
         ValidatedJob job;
         try
         {
-            job = validator.Validate(message, bodyLength);
+            job = validator.Validate(message, context.ReceiveContext.Body.Length ?? 0);
         }
         catch (JobRejectedException rejected)
         {
             await RejectAsync(context, message, rejected, receivedAt);
             throw; // → error queue with the reason in MT-Fault-Message; never retried
         }
+        await runner.RunAsync(context, job, receivedAt, batchChild: false);
+    }
 
+    private async Task RejectAsync(ConsumeContext<GradeRequested> context, GradeRequested message, JobRejectedException rejected, DateTimeOffset receivedAt)
+    {
+        metrics.JobRejected();
+        logger.LogWarning("Rejected message {MessageId} (job {JobId}): {Reason}", context.MessageId, message.JobId, rejected.Reason);
+        var deadLetter = DeadLetters.Create(context.ReceiveContext, rejected.Reason, message.JobId, receivedAt);
+        if (await store.RejectAsync(message, rejected.Reason, deadLetter, context.CancellationToken) is { } completion)
+            await runner.PublishNowAsync(context, completion.Event, completion.OutboxId);
+    }
+}
+
+/// <summary>
+/// Runs one validated job: claim the row → wait for a sandbox slot → run → outcome row + outbox row
+/// in one transaction → publish the completion and mark its outbox row. At-least-once in,
+/// exactly-once in effect. Claims and completions of concurrent jobs share database round trips
+/// (<see cref="GroupCommit{TItem,TResult}"/>); the run itself holds one of <see cref="SandboxSlots"/>.
+/// </summary>
+public sealed class JobRunner(
+    JobStore store,
+    ISandbox sandbox,
+    SandboxSlots slots,
+    InFlightJobs inFlight,
+    WorkerIdentity identity,
+    OutboxMarks marks,
+    GraderMetrics metrics,
+    ILogger<JobRunner> logger)
+{
+    public async Task RunAsync(ConsumeContext context, ValidatedJob job, DateTimeOffset receivedAt, bool batchChild)
+    {
         if (!inFlight.Owners.TryAdd(job.JobId, context.ReceiveContext) &&
             !ReferenceEquals(inFlight.Owners.GetValueOrDefault(job.JobId), context.ReceiveContext))
             throw new JobBusyException(job.JobId);
         try
         {
-            await RunAsync(context, job, receivedAt);
+            await RunClaimedAsync(context, job, receivedAt, batchChild);
         }
         catch (Exception ex) when (ex is not JobRejectedException)
         {
@@ -78,69 +102,66 @@ public sealed class GradeRequestedConsumer(
         }
     }
 
-    private async Task RunAsync(ConsumeContext<GradeRequested> context, ValidatedJob job, DateTimeOffset receivedAt)
+    private async Task RunClaimedAsync(ConsumeContext context, ValidatedJob job, DateTimeOffset receivedAt, bool batchChild)
     {
-        var claim = await store.ClaimAsync(job, identity.Id, receivedAt, context.CancellationToken);
+        var claim = await store.ClaimAsync(job, identity.Id, receivedAt, context.CancellationToken, batchChild);
         switch (claim.Kind)
         {
+            case ClaimKind.AlreadyFinished when batchChild:
+                return; // a redelivered or cancelled child: no second run, no second event
             case ClaimKind.AlreadyFinished:
-                var again = await store.RepublishAsync(claim.Row.Id, context.CancellationToken);
+                var (again, againId) = await store.RepublishAsync(claim.Row.Id, context.CancellationToken);
                 metrics.JobRepublished();
-                await PublishNowAsync(context, again);
+                await PublishNowAsync(context, again, againId);
                 logger.LogInformation("Job {JobId} already finished ({Status}); completion re-published", job.JobId, claim.Row.Status);
                 return;
             case ClaimKind.Busy:
                 throw new JobBusyException(job.JobId);
         }
 
-        var row = claim.Row;
-        if (!inFlight.UncommittedOutcomes.TryGetValue(row.Id, out var outcome))
+        if (!inFlight.UncommittedOutcomes.TryGetValue(claim.Row.Id, out var outcome))
         {
-            metrics.Started();
-            try
+            using (await slots.EnterAsync(batchChild, context.CancellationToken))
             {
-                // Not cancelled on shutdown: in-flight jobs finish (bounded by their wall-clock limit).
-                outcome = await sandbox.RunAsync(job.SandboxJob, CancellationToken.None);
+                metrics.Started();
+                try
+                {
+                    // Not cancelled on shutdown: in-flight jobs finish (bounded by their wall-clock limit).
+                    outcome = await sandbox.RunAsync(job.SandboxJob, CancellationToken.None);
+                }
+                finally
+                {
+                    metrics.Finished();
+                }
             }
-            finally
-            {
-                metrics.Finished();
-            }
-            inFlight.UncommittedOutcomes[row.Id] = outcome;
+            inFlight.UncommittedOutcomes[claim.Row.Id] = outcome;
         }
 
-        var (evt, fresh, outboxId) = await store.CompleteAsync(row.Id, identity.Id, outcome, CancellationToken.None);
-        inFlight.UncommittedOutcomes.TryRemove(row.Id, out _);
+        var (evt, fresh, outboxId) = await store.CompleteAsync(claim.Row, outcome, CancellationToken.None);
+        inFlight.UncommittedOutcomes.TryRemove(claim.Row.Id, out _);
         if (fresh)
         {
             metrics.JobCompleted(evt.Status, outcome.FuelUsed, outcome.Duration, DateTimeOffset.UtcNow - receivedAt);
             logger.LogInformation("Job {JobId} {Status} fuel={Fuel} in {Ms:F1} ms (attempt {Attempt})",
                 job.JobId, evt.Status, outcome.FuelUsed, outcome.Duration.TotalMilliseconds, evt.Attempt);
         }
-        await PublishNowAsync(context, outboxId);
+        await PublishNowAsync(context, evt, outboxId);
     }
 
-    private async Task RejectAsync(ConsumeContext<GradeRequested> context, GradeRequested message, JobRejectedException rejected, DateTimeOffset receivedAt)
-    {
-        metrics.JobRejected();
-        logger.LogWarning("Rejected message {MessageId} (job {JobId}): {Reason}", context.MessageId, message.JobId, rejected.Reason);
-        var deadLetter = DeadLetters.Create(context.ReceiveContext, rejected.Reason, message.JobId, receivedAt);
-        var outboxId = await store.RejectAsync(message, rejected.Reason, deadLetter, context.CancellationToken);
-        if (outboxId is { } id) await PublishNowAsync(context, id);
-    }
-
-    /// <summary>Publishes a committed outbox row right away; on failure the outbox publisher retries it.</summary>
-    private async Task PublishNowAsync(ConsumeContext context, long outboxId)
+    /// <summary>Publishes a committed completion right away and marks its outbox row (in the
+    /// background, grouped). On failure the outbox publisher sends it once the row is older than
+    /// AsyncGrader:OutboxGraceMs.</summary>
+    public async Task PublishNowAsync(ConsumeContext context, GradeCompleted evt, long outboxId)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await OutboxPublisher.PublishAsync(dbs, context, outboxId, timeout.Token);
+            await context.Publish(evt, timeout.Token);
+            marks.Published(outboxId);
         }
         catch (Exception ex)
         {
             logger.LogInformation("Completion {OutboxId} left to the outbox publisher: {Message}", outboxId, ex.Message);
-            outboxSignal.Notify();
         }
     }
 }

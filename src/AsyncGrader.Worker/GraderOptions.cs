@@ -12,10 +12,13 @@ public sealed class GraderOptions
 
     /// <summary>Queue of GradeRequested commands.</summary>
     public string QueueName { get; set; } = "grade-requests";
-    /// <summary>Jobs run at once by this worker (0 = processor count).</summary>
+    /// <summary>Sandbox slots: jobs run at once by this worker (0 = processor count).</summary>
     public int Concurrency { get; set; }
-    /// <summary>Unacknowledged messages held by this worker (0 = concurrency + 1). Jobs are long and
-    /// CPU-bound, so a large prefetch only hides work from idle workers.</summary>
+    /// <summary>Live messages in flight (0 = 4 × Concurrency): more than the slots, so that one job's
+    /// database and broker round trips overlap another's run.</summary>
+    public int MessageConcurrency { get; set; }
+    /// <summary>Unacknowledged messages held by this worker (0 = MessageConcurrency + Concurrency).
+    /// Jobs can be long, so a much larger prefetch only hides work from idle workers.</summary>
     public int PrefetchCount { get; set; }
     /// <summary>x-max-priority of the queue (0 disables priorities). Changing it needs a new queue.</summary>
     public int MaxPriority { get; set; } = 10;
@@ -37,8 +40,11 @@ public sealed class GraderOptions
     /// lease has not expired waits (retry) instead of running twice.</summary>
     public int LeaseGraceMs { get; set; } = 15_000;
 
-    /// <summary>How often the outbox publisher polls when not signalled.</summary>
+    /// <summary>How often the outbox publisher looks for completions nobody published.</summary>
     public int OutboxPollMs { get; set; } = 1_000;
+    /// <summary>Age after which an unpublished outbox row is the outbox publisher's: until then it
+    /// belongs to the consumer that committed it (which publishes it at once).</summary>
+    public int OutboxGraceMs { get; set; } = 5_000;
     /// <summary>How often the queue depth is sampled for /metrics.</summary>
     public int QueueDepthSampleMs { get; set; } = 5_000;
 
@@ -46,7 +52,8 @@ public sealed class GraderOptions
     public int ShutdownTimeoutMs { get; set; } = 60_000;
 
     public int EffectiveConcurrency => Concurrency > 0 ? Concurrency : Environment.ProcessorCount;
-    public int EffectivePrefetch => PrefetchCount > 0 ? PrefetchCount : EffectiveConcurrency + 1;
+    public int EffectiveMessageConcurrency => MessageConcurrency > 0 ? MessageConcurrency : 4 * EffectiveConcurrency;
+    public int EffectivePrefetch => PrefetchCount > 0 ? PrefetchCount : EffectiveMessageConcurrency + EffectiveConcurrency;
 }
 
 /// <summary>Operator caps on job limits, and defaults for limits the job leaves out.</summary>

@@ -2,33 +2,78 @@ using System.Text.Json;
 using AsyncGrader.Contracts;
 using AsyncGrader.Data;
 using MassTransit;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace AsyncGrader.Worker;
 
-/// <summary>Wakes the outbox publisher right after a commit (it also polls).</summary>
-public sealed class OutboxSignal
+/// <summary>
+/// Marks outbox rows published after the consumer has published them itself, grouped: one UPDATE
+/// for everything published since the last flush, off the job's path. A mark lost in a crash only
+/// means the outbox publisher sends that completion again (completions are at-least-once,
+/// deduplicated by job id). Registered before the bus so that it stops after it and flushes last.
+/// </summary>
+public sealed class OutboxMarks(NpgsqlDataSource data, ILogger<OutboxMarks> logger) : BackgroundService
 {
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly Channel<long> _published = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
 
-    public void Notify()
+    public void Published(long outboxId) => _published.Writer.TryWrite(outboxId);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try { if (_signal.CurrentCount == 0) _signal.Release(); }
-        catch (SemaphoreFullException) { }
+        var ids = new List<long>();
+        var backoff = TimeSpan.FromMilliseconds(200);
+        try
+        {
+            while (await _published.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (ids.Count < 10_000 && _published.Reader.TryRead(out var id)) ids.Add(id);
+                try
+                {
+                    await FlushAsync(ids, stoppingToken);
+                    ids.Clear();
+                    backoff = TimeSpan.FromMilliseconds(200);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning("Outbox marks: {Message}; retrying in {Backoff}", ex.Message, backoff);
+                    await Task.Delay(backoff, stoppingToken);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        // Shutdown: the bus has stopped (it was registered after us); flush what it left.
+        try
+        {
+            while (_published.Reader.TryRead(out var id)) ids.Add(id);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await FlushAsync(ids, cts.Token);
+        }
+        catch (Exception ex) { logger.LogInformation("Outbox marks not flushed on shutdown ({Count}): {Message}", ids.Count, ex.Message); }
     }
 
-    public Task WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+    private async Task FlushAsync(List<long> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return;
+        await using var command = data.CreateCommand(
+            "UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1 WHERE id = ANY($1) AND published_at IS NULL");
+        command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
 }
 
 /// <summary>
-/// Publishes committed outbox rows (GradeCompleted) to the broker, oldest first, then marks them
-/// published. Rows are locked with SKIP LOCKED so several workers share the work. A crash between
-/// publish and mark re-publishes: completions are at-least-once, deduplicated by job id.
+/// Publishes committed outbox rows (GradeCompleted) that nobody published: rows older than
+/// AsyncGrader:OutboxGraceMs (the consumer publishes its own completion at once; this catches
+/// broker faults and crashes). Oldest first, then marks them published. Rows are locked with SKIP
+/// LOCKED so several workers share the work. A crash between publish and mark re-publishes:
+/// completions are at-least-once, deduplicated by job id.
 /// </summary>
 public sealed class OutboxPublisher(
     IDbContextFactory<GraderDbContext> dbs,
     IBus bus,
-    OutboxSignal signal,
     GraderOptions options,
     GraderMetrics metrics,
     ILogger<OutboxPublisher> logger) : BackgroundService
@@ -62,7 +107,7 @@ public sealed class OutboxPublisher(
                 try { await Task.Delay(backoff, stoppingToken); } catch (OperationCanceledException) { break; }
                 continue;
             }
-            try { await signal.WaitAsync(poll, stoppingToken); } catch (OperationCanceledException) { break; }
+            try { await Task.Delay(poll, stoppingToken); } catch (OperationCanceledException) { break; }
         }
         // Drain what is committed, briefly, so a graceful shutdown leaves nothing behind.
         try
@@ -73,22 +118,19 @@ public sealed class OutboxPublisher(
         catch (Exception ex) { logger.LogInformation("Outbox drain on shutdown stopped: {Message}", ex.Message); }
     }
 
-    public Task<int> PublishBatchAsync(CancellationToken ct) => PublishAsync(dbs, bus, null, ct);
+    public Task<int> PublishBatchAsync(CancellationToken ct) => PublishAsync(dbs, bus, TimeSpan.FromMilliseconds(options.OutboxGraceMs), ct);
 
     /// <summary>
-    /// Publishes unpublished outbox rows (all, up to <see cref="BatchSize"/>, or just
-    /// <paramref name="onlyId"/>) and marks them published, in one transaction. Rows locked by
-    /// another publisher are skipped. The consumer calls this for its own row right after the
-    /// commit (low latency, and it still works while the bus drains on shutdown); the background
-    /// loop catches whatever that missed.
+    /// Publishes unpublished outbox rows older than <paramref name="grace"/> (up to
+    /// <see cref="BatchSize"/>) and marks them published, in one transaction. Rows locked by
+    /// another publisher are skipped.
     /// </summary>
-    public static async Task<int> PublishAsync(IDbContextFactory<GraderDbContext> dbs, IPublishEndpoint bus, long? onlyId, CancellationToken ct)
+    public static async Task<int> PublishAsync(IDbContextFactory<GraderDbContext> dbs, IPublishEndpoint bus, TimeSpan grace, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var rows = onlyId is { } id
-            ? await db.Outbox.FromSql($"SELECT * FROM outbox WHERE id = {id} AND published_at IS NULL FOR UPDATE SKIP LOCKED").ToListAsync(ct)
-            : await db.Outbox.FromSql($"SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED").ToListAsync(ct);
+        var before = DateTimeOffset.UtcNow - grace;
+        var rows = await db.Outbox.FromSql($"SELECT * FROM outbox WHERE published_at IS NULL AND created_at < {before} ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED").ToListAsync(ct);
         if (rows.Count == 0) return 0;
         foreach (var row in rows)
         {

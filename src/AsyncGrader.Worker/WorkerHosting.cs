@@ -3,6 +3,7 @@ using AsyncGrader.Data;
 using AsyncGrader.Sandbox;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace AsyncGrader.Worker;
 
@@ -21,19 +22,29 @@ public static class WorkerHosting
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddGraderData(options.Postgres);
-        services.AddSingleton(sp => new JobStore(sp.GetRequiredService<IDbContextFactory<GraderDbContext>>(), sp.GetRequiredService<TimeProvider>())
+        services.AddSingleton(_ =>
+        {
+            // The hot path's few statements run thousands of times: let Npgsql prepare them.
+            var data = new NpgsqlDataSourceBuilder(options.Postgres);
+            if (data.ConnectionStringBuilder.MaxAutoPrepare == 0) data.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            return data.Build();
+        });
+        services.AddSingleton(sp => new JobStore(sp.GetRequiredService<IDbContextFactory<GraderDbContext>>(), sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>())
         {
             LeaseGrace = TimeSpan.FromMilliseconds(options.LeaseGraceMs),
         });
         services.AddSingleton<JobValidator>();
         services.AddSingleton<InFlightJobs>();
         services.AddSingleton<WorkerIdentity>();
-        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton(new SandboxSlots(options.EffectiveConcurrency));
+        services.AddSingleton<JobRunner>();
+        services.AddSingleton<OutboxMarks>();
         services.AddSingleton<GraderMetrics>();
         services.AddSingleton<DeadLetterObserver>();
 
         // Hosted services start in registration order: check the sandbox and migrate before the bus.
         services.AddHostedService<StartupChecks>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxMarks>()); // stops after the bus: flushes its marks
 
         services.AddMassTransit(x =>
         {
@@ -58,7 +69,7 @@ public static class WorkerHosting
                 cfg.ReceiveEndpoint(options.QueueName, e =>
                 {
                     e.PrefetchCount = options.EffectivePrefetch;
-                    e.ConcurrentMessageLimit = options.EffectiveConcurrency;
+                    e.ConcurrentMessageLimit = options.EffectiveMessageConcurrency; // runs are bounded by SandboxSlots
                     e.PublishFaults = false;
                     if (options.MaxPriority > 0) e.SetQueueArgument("x-max-priority", options.MaxPriority);
                     e.UseMessageRetry(r =>
@@ -115,7 +126,8 @@ internal sealed class StartupChecks(IServiceProvider services, GraderOptions opt
         var sandbox = services.GetService<ISandbox>()
             ?? throw new InvalidOperationException("No ISandbox is registered: call services.AddWasmSandbox(configuration).");
         logger.LogInformation("Runtimes: {Runtimes}", string.Join(", ", sandbox.Runtimes.Select(r => $"{r.Name} ({r.Sha256})")));
-        logger.LogInformation("Queue {Queue}: concurrency {Concurrency}, prefetch {Prefetch}", options.QueueName, options.EffectiveConcurrency, options.EffectivePrefetch);
+        logger.LogInformation("Queue {Queue}: {Slots} sandbox slots, {Messages} messages in flight, prefetch {Prefetch}",
+            options.QueueName, options.EffectiveConcurrency, options.EffectiveMessageConcurrency, options.EffectivePrefetch);
         if (options.MigrateOnStart)
         {
             logger.LogInformation("Applying migrations (MigrateOnStart)");
