@@ -24,6 +24,13 @@ public static class WorkerApp
     /// (RuntimesDirectory defaults to $ASYNCGRADER_RUNTIMES or the repository's runtimes/).</summary>
     public static void RegisterWasmSandbox(WebApplicationBuilder builder)
     {
+        // A worker runs the same runtimes all day: compile guest code fully optimised on first call
+        // rather than tiering up (the tiering JIT's background work competes with jobs for the
+        // cores for minutes after start; see docs/BENCHMARKS.md, "Batch").
+        builder.Services.AddSingleton(new AsyncGrader.Wasm.Engine(new AsyncGrader.Wasm.EngineConfig
+        {
+            OptimizeEagerly = builder.Configuration.GetValue("Sandbox:OptimizeEagerly", true),
+        }));
         builder.Services.AddWasmSandbox(o => builder.Configuration.GetSection("Sandbox").Bind(o));
         // Compile, initialise and snapshot the runtimes before the bus starts taking jobs.
         if (builder.Configuration.GetValue("Sandbox:WarmUp", true))

@@ -99,6 +99,7 @@ var app = WorkerApp.Create([], builder =>
 await app.StartAsync();
 Console.WriteLine($"worker started in {startWatch.ElapsedMilliseconds} ms (includes runtime warm-up)");
 
+var cpuBefore = CpuUsage.Snapshot();
 var total = Stopwatch.StartNew();
 BatchRecord batch;
 await using (var db = new GraderDbContext(dbOptions))
@@ -131,6 +132,7 @@ while (true)
         Console.WriteLine($"batch {b.Status} in {elapsed.TotalSeconds:F1} s ({b.TotalJobs / elapsed.TotalSeconds:F0} jobs/s): " +
             $"succeeded {b.Succeeded}, errored {b.Errored}, scores up {b.ScoreUp} down {b.ScoreDown} same {b.ScoreSame}, fuel {b.FuelTotal:N0} " +
             $"({(b.Succeeded > 0 ? b.FuelTotal / b.Succeeded : 0):N0}/job); all dispatched after {dispatched?.TotalSeconds:F1} s");
+        Console.WriteLine($"CPU per child (ms): {CpuUsage.PerJob(cpuBefore, CpuUsage.Snapshot(), b.TotalJobs)}");
         var durations = await db.Jobs.AsNoTracking().Where(j => j.BatchId == b.Id && j.DurationMs != null).Select(j => j.DurationMs!.Value).ToListAsync();
         durations.Sort();
         if (durations.Count > 0)

@@ -119,13 +119,13 @@ for (int i = 0; i < sequential; i++)
     sandboxMs.Add(evt.DurationMs);
 }
 
-var cpuBefore = CpuSnapshot();
+var cpuBefore = CpuUsage.Snapshot();
 var burstSw = Stopwatch.StartNew();
 var tasks = new List<Task<(double Ms, GradeCompleted Evt)>>();
 for (int i = 0; i < burst; i++) tasks.Add(await Send());
 var burstResults = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(30));
 burstSw.Stop();
-var cpuAfter = CpuSnapshot();
+var cpuAfter = CpuUsage.Snapshot();
 if (burstResults.Any(r => r.Evt.Status != GradeStatus.Succeeded)) throw new InvalidOperationException("a burst job failed");
 
 var sb = new StringBuilder();
@@ -133,7 +133,7 @@ sb.AppendLine($"sequential ({sequential} jobs, one at a time): end-to-end p50 {P
 var bl = burstResults.Select(r => r.Ms).ToList();
 sb.AppendLine($"burst ({burst} jobs at once, concurrency {concurrency}): {burst / burstSw.Elapsed.TotalSeconds:F2} jobs/s, end-to-end p50 {P(bl, 50):F1} ms, p99 {P(bl, 99):F1} ms, wall {burstSw.Elapsed.TotalSeconds:F1} s");
 sb.AppendLine($"fuel per trivial job: {burstResults[0].Evt.FuelUsed:N0}");
-sb.AppendLine("CPU per burst job (ms): " + string.Join(", ", CpuUsed(cpuBefore, cpuAfter).Select(kv => $"{kv.Key} {kv.Value / burst:F2}")) + " (servers: all their clients)");
+sb.AppendLine("CPU per burst job (ms): " + CpuUsage.PerJob(cpuBefore, cpuAfter, burst));
 Console.Write(sb.ToString());
 
 if (app is not null) { await app.StopAsync(); await app.DisposeAsync(); }
@@ -143,33 +143,6 @@ if (!opts.ContainsKey("queue"))
     await channel.ExchangeDeleteAsync(queue);
 }
 return 0;
-
-// CPU milliseconds used so far by this process (worker + client) and by each broker and database
-// server process (keyed "name/pid", so that processes which exit in between are left out).
-static Dictionary<string, double> CpuSnapshot()
-{
-    var d = new Dictionary<string, double> { ["this process (worker + client)"] = Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds };
-    if (!OperatingSystem.IsLinux()) return d;
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
-    {
-        try
-        {
-            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
-            var name = stat[(open + 1)..close] switch { "beam.smp" => "rabbitmq", "postgres" => "postgresql", _ => null };
-            if (name is null) continue;
-            var f = stat[(close + 2)..].Split(' ');
-            d[$"{name}/{Path.GetFileName(dir)}"] = (long.Parse(f[11]) + long.Parse(f[12])) * 10.0; // utime + stime, in 1/100 s
-        }
-        catch (Exception) { } // the process exited
-    }
-    return d;
-}
-
-static IEnumerable<KeyValuePair<string, double>> CpuUsed(Dictionary<string, double> before, Dictionary<string, double> after) =>
-    after.Where(kv => !kv.Key.Contains('/') || !before.ContainsKey(kv.Key) || kv.Value >= before[kv.Key])
-        .GroupBy(kv => kv.Key.Split('/')[0])
-        .Select(g => KeyValuePair.Create(g.Key, g.Sum(kv => kv.Value - before.GetValueOrDefault(kv.Key))));
 
 static double P(List<double> xs, double p)
 {
