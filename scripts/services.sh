@@ -95,7 +95,7 @@ mq_stop() {
 env_lines() {
   cat <<EOT
 export ASYNCGRADER_RABBITMQ='amqp://$MQ_USER:$MQ_PASS@127.0.0.1:5672/$MQ_VHOST'
-export ASYNCGRADER_POSTGRES='Host=127.0.0.1;Port=$PG_PORT;Database=$DB_NAME;Username=$DB_USER;Password=$DB_PASS'
+export ASYNCGRADER_POSTGRES='Host=127.0.0.1;Port=$PG_PORT;Database=$DB_NAME;Username=$DB_USER;Password=$DB_PASS;SSL Mode=Disable'
 export ASYNCGRADER_PG_CLUSTER='$PG_VERSION/$PG_CLUSTER'
 EOT
 }
