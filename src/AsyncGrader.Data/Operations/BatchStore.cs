@@ -140,8 +140,8 @@ public static class BatchStore
               (count(*) FILTER (WHERE j.status NOT IN ('queued', 'running', 'cancelled') AND COALESCE(j.grade_score, 0) < COALESCE(i.original_score, 0)))::int AS "ScoreDown",
               (count(*) FILTER (WHERE j.status NOT IN ('queued', 'running', 'cancelled') AND COALESCE(j.grade_score, 0) = COALESCE(i.original_score, 0)))::int AS "ScoreSame",
               COALESCE(sum(j.fuel_used), 0)::bigint AS "FuelTotal"
-            FROM batch_items i JOIN jobs j ON j.id = i.child_id
-            WHERE i.batch_id = {id}
+            FROM jobs j JOIN batch_items i ON i.child_id = j.id
+            WHERE j.batch_id = {id} AND i.batch_id = {id} -- both: the children are found by IX_jobs_batch_id, not a scan of all jobs
             """).ToListAsync(ct);
         var r = rows.Single();
         return new BatchCounts(r.Total, r.Queued, r.Running, r.Succeeded, r.Errored, r.Cancelled, r.ScoreUp, r.ScoreDown, r.ScoreSame, r.FuelTotal);
