@@ -69,7 +69,9 @@ public sealed partial class WasiContext
             }
             else
             {
-                (node, nodePath) = Lookup(dir, p, follow);
+                var err = TryLookup(dir, p, follow, out var found, out var foundPath);
+                if (err != Errno.Success) return err;
+                (node, nodePath) = (found!, foundPath!);
             }
 
             if (node is VSymlink) throw new WasiErrnoException(Errno.Loop);
@@ -178,8 +180,9 @@ public sealed partial class WasiContext
         try
         {
             var dir = GetFd(fd, Rights.PathFilestatGet);
-            var (node, _) = Lookup(dir, ReadPath(memory, path, pathLen), (flags & 1) != 0);
-            WriteFilestat(memory, statPtr, node);
+            var err = TryLookup(dir, ReadPath(memory, path, pathLen), (flags & 1) != 0, out var node, out _);
+            if (err != Errno.Success) return err;
+            WriteFilestat(memory, statPtr, node!);
             return Errno.Success;
         }
         catch (Exception ex) when (IsMapped(ex)) { return Fail(ex); }

@@ -28,22 +28,35 @@ public sealed partial class WasiContext
     /// <summary>Resolves <paramref name="path"/> from <paramref name="dirFd"/>; ENOENT when missing.</summary>
     internal (VNode Node, string Path) Lookup(FdEntry dirFd, string path, bool follow)
     {
-        var (node, p, _) = Walk(dirFd, path, follow, parentOnly: false);
-        return (node!, p);
+        var err = TryLookup(dirFd, path, follow, out var node, out var p);
+        if (err != Errno.Success) throw new WasiErrnoException(err);
+        return (node!, p!);
     }
+
+    /// <summary>
+    /// <see cref="Lookup"/> without exceptions: a missing path is common (stat and open probes of the
+    /// import system), and throwing costs far more than the lookup itself.
+    /// </summary>
+    internal Errno TryLookup(FdEntry dirFd, string path, bool follow, out VNode? node, out string? nodePath) =>
+        Walk(dirFd, path, follow, parentOnly: false, out node, out nodePath, out _);
 
     /// <summary>Resolves every component but the last (following symlinks) and returns the parent and the last name.</summary>
     internal ParentRef LookupParent(FdEntry dirFd, string path)
     {
-        var (node, p, last) = Walk(dirFd, path, follow: true, parentOnly: true);
-        return new ParentRef((VDirectory)node!, p, last.Name, last.Trailing);
+        var err = Walk(dirFd, path, follow: true, parentOnly: true, out var node, out var p, out var last);
+        if (err != Errno.Success) throw new WasiErrnoException(err);
+        return new ParentRef((VDirectory)node!, p!, last.Name, last.Trailing);
     }
 
-    private (VNode? Node, string Path, (string Name, bool Trailing) Last) Walk(FdEntry dirFd, string path, bool follow, bool parentOnly)
+    private Errno Walk(FdEntry dirFd, string path, bool follow, bool parentOnly,
+        out VNode? resultNode, out string? resultPath, out (string Name, bool Trailing) last)
     {
-        if (dirFd.Node is not VDirectory start) throw new WasiErrnoException(Errno.NotDir);
-        if (path.Length == 0) throw new WasiErrnoException(Errno.NoEnt);
-        if (path[0] == '/') throw new WasiErrnoException(Errno.NotCapable);
+        resultNode = null;
+        resultPath = null;
+        last = default;
+        if (dirFd.Node is not VDirectory start) return Errno.NotDir;
+        if (path.Length == 0) return Errno.NoEnt;
+        if (path[0] == '/') return Errno.NotCapable;
 
         var stack = new List<(VNode Node, string Path)> { (start, dirFd.Path) };
         var queue = new List<string>(path.Split('/'));
@@ -62,28 +75,30 @@ public sealed partial class WasiContext
 
             if (isLast && parentOnly)
             {
-                if (cur is not VDirectory pd) throw new WasiErrnoException(Errno.NotDir);
-                return (pd, curPath, (comp, trailing));
+                if (cur is not VDirectory pd) return Errno.NotDir;
+                (resultNode, resultPath, last) = (pd, curPath, (comp, trailing));
+                return Errno.Success;
             }
             if (comp == ".")
             {
-                if (cur is not VDirectory) throw new WasiErrnoException(Errno.NotDir);
+                if (cur is not VDirectory) return Errno.NotDir;
                 continue;
             }
             if (comp == "..")
             {
-                if (cur is not VDirectory) throw new WasiErrnoException(Errno.NotDir);
-                if (stack.Count == 1) throw new WasiErrnoException(Errno.NotCapable);
+                if (cur is not VDirectory) return Errno.NotDir;
+                if (stack.Count == 1) return Errno.NotCapable;
                 stack.RemoveAt(stack.Count - 1);
                 continue;
             }
-            if (cur is not VDirectory dir) throw new WasiErrnoException(Errno.NotDir);
-            var child = Child(dir, curPath, comp) ?? throw new WasiErrnoException(Errno.NoEnt);
+            if (cur is not VDirectory dir) return Errno.NotDir;
+            var child = Child(dir, curPath, comp);
+            if (child is null) return Errno.NoEnt;
             if (child is VSymlink link && (!isLast || follow || trailing))
             {
-                if (++links > MaxSymlinks) throw new WasiErrnoException(Errno.Loop);
-                if (link.Target.Length == 0) throw new WasiErrnoException(Errno.NoEnt);
-                if (link.Target[0] == '/') throw new WasiErrnoException(Errno.NotCapable);
+                if (++links > MaxSymlinks) return Errno.Loop;
+                if (link.Target.Length == 0) return Errno.NoEnt;
+                if (link.Target[0] == '/') return Errno.NotCapable;
                 var parts = link.Target.Split('/', StringSplitOptions.RemoveEmptyEntries);
                 if (link.Target.EndsWith('/') && isLast) trailing = true;
                 queue.InsertRange(0, parts.Length == 0 ? ["."] : parts);
@@ -92,7 +107,8 @@ public sealed partial class WasiContext
             stack.Add((child, PathUtil.Join(curPath, comp)));
         }
         var (node, nodePath) = stack[^1];
-        if (trailing && node is not VDirectory) throw new WasiErrnoException(Errno.NotDir);
-        return (node, nodePath, default);
+        if (trailing && node is not VDirectory) return Errno.NotDir;
+        (resultNode, resultPath) = (node, nodePath);
+        return Errno.Success;
     }
 }
