@@ -9,23 +9,40 @@ namespace AsyncGrader.Wasm.Runtime;
 /// </summary>
 internal static class DeadlineWatchdog
 {
+    /// <summary>
+    /// One scheduled deadline. Cancelling it drops its reference to the store, so a job that ends
+    /// long before its deadline does not keep its store (and the store's host data) alive in the
+    /// queue until then.
+    /// </summary>
+    internal sealed class Ticket(Store store, long version)
+    {
+        private volatile Store? _store = store;
+        public readonly long Version = version;
+        public Store? Store => _store;
+        public void Cancel() => _store = null;
+    }
+
     private static readonly object s_lock = new();
-    private static readonly PriorityQueue<(Store Store, long Version), long> s_due = new();
+    private static readonly PriorityQueue<Ticket, long> s_due = new();
     private static Thread? s_thread;
 
-    /// <summary>Interrupts <paramref name="store"/> at <paramref name="dueTimestamp"/> unless its deadline version changed meanwhile.</summary>
-    public static void Schedule(Store store, long version, long dueTimestamp)
+    /// <summary>Interrupts <paramref name="store"/> at <paramref name="dueTimestamp"/> unless its deadline version changed meanwhile or the ticket is cancelled.</summary>
+    public static Ticket Schedule(Store store, long version, long dueTimestamp)
     {
+        var ticket = new Ticket(store, version);
         lock (s_lock)
         {
-            s_due.Enqueue((store, version), dueTimestamp);
+            s_due.Enqueue(ticket, dueTimestamp);
             if (s_thread is null)
             {
                 s_thread = new Thread(Run) { IsBackground = true, Name = "wasm-deadline-watchdog", Priority = ThreadPriority.AboveNormal };
                 s_thread.Start();
             }
-            Monitor.Pulse(s_lock);
+            // The watchdog sleeps until the earliest deadline; it only needs waking when this one is
+            // earlier (with equal timeouts, later jobs' deadlines never are).
+            if (s_due.TryPeek(out var head, out _) && ReferenceEquals(head, ticket)) Monitor.Pulse(s_lock);
         }
+        return ticket;
     }
 
     private static void Run()
@@ -34,7 +51,7 @@ internal static class DeadlineWatchdog
         {
             while (true)
             {
-                if (!s_due.TryPeek(out var item, out long due))
+                if (!s_due.TryPeek(out var ticket, out long due))
                 {
                     Monitor.Wait(s_lock);
                     continue;
@@ -43,7 +60,7 @@ internal static class DeadlineWatchdog
                 if (due <= now)
                 {
                     s_due.Dequeue();
-                    if (item.Store.DeadlineVersion == item.Version) item.Store.Interrupt();
+                    if (ticket.Store is { } store && store.DeadlineVersion == ticket.Version) store.Interrupt();
                     continue;
                 }
                 var wait = Stopwatch.GetElapsedTime(now, due);

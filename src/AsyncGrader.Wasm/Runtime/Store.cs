@@ -30,6 +30,7 @@ public sealed class Store
     private long _fuelAdded;
     // Bumped by SetDeadline and ResetInterrupt: a scheduled deadline only fires for its own version.
     internal long DeadlineVersion;
+    private Runtime.DeadlineWatchdog.Ticket? _deadline;
 
     public Store(Engine engine, StoreLimits? limits = null)
     {
@@ -77,7 +78,8 @@ public sealed class Store
     {
         long version = Interlocked.Increment(ref DeadlineVersion);
         long due = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        Runtime.DeadlineWatchdog.Schedule(this, version, due);
+        _deadline?.Cancel();
+        _deadline = Runtime.DeadlineWatchdog.Schedule(this, version, due);
     }
 
     /// <summary>Interrupts the guest when the token is cancelled.</summary>
@@ -88,6 +90,8 @@ public sealed class Store
     public void ResetInterrupt()
     {
         Interlocked.Increment(ref DeadlineVersion);
+        _deadline?.Cancel();
+        _deadline = null;
         InterruptRequested = false;
     }
 

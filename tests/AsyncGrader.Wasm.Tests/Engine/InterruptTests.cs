@@ -110,6 +110,25 @@ public sealed class InterruptTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_cancelled_deadline_does_not_keep_its_store_alive()
+    {
+        // A job that ends long before its (10 s) deadline must not leave its store, and with it the
+        // store's host data, in the watchdog's queue until then.
+        static WeakReference Job()
+        {
+            var store = new Store(FuelTests.SharedEngine) { Data = new byte[1 << 20] };
+            store.SetDeadline(TimeSpan.FromMinutes(10));
+            store.ResetInterrupt();
+            return new WeakReference(store);
+        }
+        var weak = Job();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(weak.IsAlive, "the watchdog still references a store whose deadline was reset");
+    }
+
+    [Fact]
     public void Cancellation_token_interrupts()
     {
         var w = new WatInstance(FuelTests.SharedEngine, SpinWat);
