@@ -51,8 +51,8 @@ internal static class MemoryOps
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static System.Runtime.Intrinsics.Vector128<byte> V128Load(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<System.Runtime.Intrinsics.Vector128<byte>>(ref At(m, a, o, 16));
 
     /// <summary>
-    /// Like <see cref="At"/>, and marks the written 4 KiB pages dirty. The flag writes are safe
-    /// unchecked: the access is inside mem, and dirty has one flag per 4 KiB of mem.
+    /// Like <see cref="At"/>, and marks the written pages (Memory.DirtyPageShift) dirty. The flag writes are safe
+    /// unchecked: the access is inside mem, and dirty has one flag per page of mem.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref byte AtWrite(byte[] mem, byte[] dirty, int addr, uint offset, int size)

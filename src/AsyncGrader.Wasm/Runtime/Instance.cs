@@ -58,14 +58,56 @@ public sealed class Snapshot
 
     internal const int MaxPooledMemories = 64;
     // Buffers of disposed instances, with their dirty-page flags, waiting to be reset and reused.
-    internal System.Collections.Concurrent.ConcurrentBag<(byte[] Buffer, byte[] Dirty)> MemoryPool { get; } = new();
+    // Last in, first out: the most recently used buffer is the likeliest to be in the CPU caches.
+    private readonly Stack<(byte[] Buffer, byte[] Dirty)> _memoryPool = new();
+
+    internal bool TryTakePooledMemory(out (byte[] Buffer, byte[] Dirty) pooled)
+    {
+        lock (_memoryPool) return _memoryPool.TryPop(out pooled);
+    }
+
+    /// <summary>Keeps a returned buffer for a later instance unless the pool is full.</summary>
+    internal void ReturnPooledMemory(byte[] buffer, byte[] dirty)
+    {
+        lock (_memoryPool)
+            if (_memoryPool.Count < MaxPooledMemories) _memoryPool.Push((buffer, dirty));
+    }
+
+    /// <summary>Buffers waiting in the pool (for tests and diagnostics).</summary>
+    internal int PooledMemoryCount
+    {
+        get { lock (_memoryPool) return _memoryPool.Count; }
+    }
     internal uint? MemoryMaxPages { get; }
     internal Value[] Globals { get; }
     // Table entries: a Func of the snapshotted instance is stored as its function index (int).
     internal object?[][] Tables { get; }
 
-    internal bool[] DroppedData { get; init; } = [];
-    internal bool[] DroppedElements { get; init; } = [];
+    internal bool[] DroppedData
+    {
+        get => _droppedData;
+        init
+        {
+            _droppedData = value;
+            // When every segment is dropped (the usual state after initialisation), instances share
+            // one all-null array: dropping a segment again writes null over null, so nothing an
+            // instance does to it is visible to another (a module may have tens of thousands of segments).
+            SharedDroppedData = Array.TrueForAll(value, d => d) ? new byte[]?[value.Length] : null;
+        }
+    }
+    internal bool[] DroppedElements
+    {
+        get => _droppedElements;
+        init
+        {
+            _droppedElements = value;
+            SharedDroppedElements = Array.TrueForAll(value, d => d) ? new object?[]?[value.Length] : null;
+        }
+    }
+    private readonly bool[] _droppedData = [];
+    private readonly bool[] _droppedElements = [];
+    internal byte[]?[]? SharedDroppedData { get; private set; }
+    internal object?[]?[]? SharedDroppedElements { get; private set; }
 
     public long MemoryBytes => Memory?.LongLength ?? 0;
 }

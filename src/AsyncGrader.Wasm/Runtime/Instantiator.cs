@@ -78,13 +78,21 @@ internal static class Instantiator
         }
 
         // Segments dropped in the snapshot stay dropped; data bytes are shared read-only.
-        ctx.DataSegments = new byte[]?[def.Data.Count];
-        for (int i = 0; i < def.Data.Count; i++)
-            if (snapshot is null || !snapshot.DroppedData[i]) ctx.DataSegments[i] = compiled.DataSegments[i];
-        ctx.ElemSegments = new object?[]?[def.Elements.Count];
-        for (int i = 0; i < def.Elements.Count; i++)
-            if (snapshot is null || !snapshot.DroppedElements[i])
-                ctx.ElemSegments[i] = def.Elements[i].Items.Select(e => Evaluate(e, ctx).AsRef()).ToArray();
+        if (snapshot?.SharedDroppedData is { } noData) ctx.DataSegments = noData;
+        else
+        {
+            ctx.DataSegments = new byte[]?[def.Data.Count];
+            for (int i = 0; i < def.Data.Count; i++)
+                if (snapshot is null || !snapshot.DroppedData[i]) ctx.DataSegments[i] = compiled.DataSegments[i];
+        }
+        if (snapshot?.SharedDroppedElements is { } noElems) ctx.ElemSegments = noElems;
+        else
+        {
+            ctx.ElemSegments = new object?[]?[def.Elements.Count];
+            for (int i = 0; i < def.Elements.Count; i++)
+                if (snapshot is null || !snapshot.DroppedElements[i])
+                    ctx.ElemSegments[i] = def.Elements[i].Items.Select(e => Evaluate(e, ctx).AsRef()).ToArray();
+        }
 
         var exports = new Dictionary<string, Extern>();
         foreach (var e in def.Exports)

@@ -20,8 +20,10 @@ public sealed class SnapshotPoolTests
           (func (export "counter") (result i32) (global.get $counter))
           (func (export "scribble") (param $seed i32)
             (local $i i32)
-            ;; scalar stores of every width, at odd addresses and across a 4 KiB boundary
+            ;; scalar stores of every width, at odd addresses, across a 4 KiB boundary and across a
+            ;; dirty-page (256-byte) boundary that is not a 4 KiB one
             (i32.store offset=4093 (i32.const 0) (local.get $seed))
+            (i64.store (i32.const 5116) (i64.extend_i32_u (local.get $seed)))
             (i64.store offset=12 (i32.const 8180) (i64.extend_i32_u (local.get $seed)))
             (i32.store8 (i32.const 65000) (local.get $seed))
             (i32.store16 (i32.const 131071) (local.get $seed))
@@ -73,7 +75,7 @@ public sealed class SnapshotPoolTests
             Assert.Equal(8, instance.GetFunction("counter")!.Invoke()[0].AsI32());
             Assert.NotEqual(expectedSum, instance.GetFunction("sum")!.Invoke()[0].AsI64());
         }
-        Assert.True(snapshot.MemoryPool.Count >= 1, "disposed instances give their memory back to the pool");
+        Assert.True(snapshot.PooledMemoryCount >= 1, "disposed instances give their memory back to the pool");
     }
 
     [Fact]
@@ -100,8 +102,62 @@ public sealed class SnapshotPoolTests
             """));
         var snapshot = linker.Instantiate(new Store(engine), module).CaptureSnapshot();
         using (var i = linker.Instantiate(new Store(engine), snapshot)) i.GetFunction("grow")!.Invoke();
-        Assert.Empty(snapshot.MemoryPool);
+        Assert.Equal(0, snapshot.PooledMemoryCount);
         using var fresh = linker.Instantiate(new Store(engine), snapshot);
         Assert.Equal(1u, fresh.GetMemory("memory")!.Pages);
+    }
+
+    [Fact]
+    public void Passive_data_segments_dropped_by_one_instance_stay_available_to_the_next()
+    {
+        var engine = new Engine();
+        var linker = new Linker(engine);
+        var module = AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm("""
+            (module (memory (export "memory") 1)
+              (data $kept "abc")
+              (data $gone "xyz")
+              (func (export "init") (data.drop $gone))
+              (func (export "drop") (data.drop $kept))
+              (func (export "load") (result i32)
+                (memory.init $kept (i32.const 0) (i32.const 1) (i32.const 2))
+                (i32.load16_u (i32.const 0)))
+              (func (export "load_gone") (memory.init $gone (i32.const 0) (i32.const 0) (i32.const 1))))
+            """));
+        var first = linker.Instantiate(new Store(engine), module);
+        first.GetFunction("init")!.Invoke();
+        var snapshot = first.CaptureSnapshot();
+        using (var a = linker.Instantiate(new Store(engine), snapshot))
+        {
+            Assert.Equal('b' | ('c' << 8), a.GetFunction("load")!.Invoke()[0].AsI32());
+            a.GetFunction("drop")!.Invoke();
+            Assert.Equal(TrapKind.MemoryOutOfBounds, Assert.Throws<WasmTrap>(() => a.GetFunction("load")!.Invoke()).Kind);
+        }
+        using var b = linker.Instantiate(new Store(engine), snapshot);
+        Assert.Equal('b' | ('c' << 8), b.GetFunction("load")!.Invoke()[0].AsI32());
+        // Dropped before the snapshot: dropped in every instance.
+        Assert.Equal(TrapKind.MemoryOutOfBounds, Assert.Throws<WasmTrap>(() => b.GetFunction("load_gone")!.Invoke()).Kind);
+    }
+
+    [Fact]
+    public void Instances_share_the_segment_table_only_when_every_segment_is_dropped()
+    {
+        var engine = new Engine();
+        var linker = new Linker(engine);
+        var module = AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm("""
+            (module (memory (export "memory") 1)
+              (data (i32.const 0) "active")
+              (data $p "passive")
+              (func (export "drop") (data.drop $p))
+              (func (export "load") (memory.init $p (i32.const 0) (i32.const 0) (i32.const 1))))
+            """));
+        var first = linker.Instantiate(new Store(engine), module);
+        Assert.Null(first.CaptureSnapshot().SharedDroppedData);
+        first.GetFunction("drop")!.Invoke();
+        var snapshot = first.CaptureSnapshot();
+        Assert.NotNull(snapshot.SharedDroppedData);
+        using var a = linker.Instantiate(new Store(engine), snapshot);
+        a.GetFunction("drop")!.Invoke();
+        Assert.Equal(TrapKind.MemoryOutOfBounds, Assert.Throws<WasmTrap>(() => a.GetFunction("load")!.Invoke()).Kind);
+        Assert.All(snapshot.SharedDroppedData!, d => Assert.Null(d));
     }
 }
