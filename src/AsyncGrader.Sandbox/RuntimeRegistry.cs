@@ -36,6 +36,13 @@ public sealed class RuntimeRegistry
         return _loaded.GetOrAdd(name, _ => new Lazy<LoadedRuntime>(() => LoadedRuntime.Load(_engine, entry.Manifest, entry.Directory, _options))).Value;
     }
 
+    /// <summary>The runtime if it is already loaded (never loads: loading takes seconds).</summary>
+    public bool TryGetLoaded(string name, out LoadedRuntime? runtime)
+    {
+        runtime = _loaded.TryGetValue(name, out var lazy) && lazy.IsValueCreated ? lazy.Value : null;
+        return runtime is not null;
+    }
+
     private static Dictionary<string, (RuntimeManifest, string)> Discover(string? root)
     {
         var found = new Dictionary<string, (RuntimeManifest, string)>(StringComparer.Ordinal);

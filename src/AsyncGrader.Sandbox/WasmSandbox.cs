@@ -51,9 +51,11 @@ public sealed class WasmSandbox : ISandbox
         if (job.RuntimeSha256 is { } pin && !string.Equals(pin, manifest!.Sha256, StringComparison.OrdinalIgnoreCase))
             return Rejected(job, $"runtime `{job.Runtime}` is {manifest.Sha256}, the job pins {pin}", manifest.Sha256);
 
-        var runtime = await Task.Run(() => Registry.Get(job.Runtime), cancellationToken).ConfigureAwait(false);
+        // Loading a runtime takes seconds, so it happens off the caller's thread; once loaded, no hop.
+        if (!Registry.TryGetLoaded(job.Runtime, out var runtime))
+            runtime = await Task.Run(() => Registry.Get(job.Runtime), cancellationToken).ConfigureAwait(false);
         var limits = ResolveLimits(job.Limits, manifest!.Limits);
-        return await Engine.RunOnGuestThreadAsync(() => Run(runtime, job, limits, cancellationToken)).ConfigureAwait(false);
+        return await Engine.RunOnGuestThreadAsync(() => Run(runtime!, job, limits, cancellationToken)).ConfigureAwait(false);
     }
 
     private SandboxOutcome Run(LoadedRuntime runtime, SandboxJob job, (long Fuel, long MemoryBytes, int TimeoutMs, int OutputBytes) limits, CancellationToken ct)
