@@ -37,6 +37,13 @@ public sealed class Func : Extern
     // Function index within its defining module (-1 for host functions); used by snapshots.
     internal readonly int Index;
 
+    // Set on the handles an instance exports when its context may be reused (instances from a
+    // snapshot): once that instance is disposed, calls through the handle trap.
+    internal Instance? Owner { get; private init; }
+
+    /// <summary>A handle to this function that only works while <paramref name="owner"/> is not disposed.</summary>
+    internal Func OwnedBy(Instance owner) => new(Engine, Type, TypeId, Target, Code, Index) { Owner = owner };
+
     /// <summary>Wraps a host callback as a function value (for tables, globals, or a linker).</summary>
     public static Func FromCallback(Engine engine, FuncType type, HostCallback callback) =>
         Runtime.HostFunction.Create(engine, type, callback);

@@ -4,6 +4,7 @@ namespace AsyncGrader.Wasm;
 public sealed class Instance : IDisposable
 {
     private readonly Dictionary<string, Extern> _exports;
+    private bool _disposed;
 
     internal Instance(Module module, Store store, Runtime.InstanceContext context, Dictionary<string, Extern> exports)
     {
@@ -29,15 +30,33 @@ public sealed class Instance : IDisposable
     /// Captures this instance's state (memory, globals, tables) so that <see cref="Linker.Instantiate(Store, Snapshot)"/>
     /// can start fresh instances from it without re-running initialisation.
     /// </summary>
-    public Snapshot CaptureSnapshot() => Runtime.SnapshotOps.Capture(this);
+    public Snapshot CaptureSnapshot()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Runtime.SnapshotOps.Capture(this);
+    }
+
+    internal bool IsDisposed => _disposed;
 
     /// <summary>
-    /// Ends the instance: a memory restored from a snapshot goes back to that snapshot's pool (to
-    /// be reset page by page for the next instance). Calling into the instance afterwards traps.
+    /// Ends the instance. One restored from a snapshot gives its memory and its context (functions,
+    /// tables) back to that snapshot's pools, to be reset for a later instance. Calling the
+    /// instance's exports, or touching its memory, afterwards traps; the host must not keep using
+    /// other references obtained through it (table elements, function references returned by
+    /// calls): they may belong to a later instance.
     /// </summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (Module.Definition.ImportedMemoryCount == 0) Context.Memory?.ReturnToPool();
+        if (Context.Recycle is { } recycle)
+        {
+            // Drop this job's store (and its host data) while the context waits in the pool.
+            Context.Store = null!;
+            Context.Instance = null!;
+            recycle.Snapshot.ReturnContext(Context);
+        }
     }
 }
 
@@ -71,6 +90,36 @@ public sealed class Snapshot
     {
         lock (_memoryPool)
             if (_memoryPool.Count < MaxPooledMemories) _memoryPool.Push((buffer, dirty));
+    }
+
+    internal const int MaxPooledContexts = 64;
+    // Contexts of disposed instances (see Instantiator.Reuse), last in, first out.
+    private readonly Stack<Runtime.InstanceContext> _contextPool = new();
+
+    internal bool TryTakeContext(Linker linker, out Runtime.InstanceContext context)
+    {
+        lock (_contextPool)
+        {
+            while (_contextPool.TryPop(out context!))
+            {
+                var r = context.Recycle!;
+                if (ReferenceEquals(r.Linker, linker) && r.LinkerVersion == linker.Version) return true;
+                // Bound to another linker (or an older state of this one): drop it.
+            }
+            return false;
+        }
+    }
+
+    internal void ReturnContext(Runtime.InstanceContext context)
+    {
+        lock (_contextPool)
+            if (_contextPool.Count < MaxPooledContexts) _contextPool.Push(context);
+    }
+
+    /// <summary>Contexts waiting in the pool (for tests and diagnostics).</summary>
+    internal int PooledContextCount
+    {
+        get { lock (_contextPool) return _contextPool.Count; }
     }
 
     /// <summary>Buffers waiting in the pool (for tests and diagnostics).</summary>

@@ -17,6 +17,7 @@ internal static class Instantiator
         var compiled = module.Compiled;
         var engine = module.Engine;
         if (store.Engine != engine || linker.Engine != engine) throw new WasmLinkException("module, store and linker must share one engine");
+        if (snapshot is not null && snapshot.TryTakeContext(linker, out var recycled)) return Reuse(recycled, store, snapshot);
 
         var ctx = compiled.CreateContext();
         ctx.Store = store;
@@ -63,54 +64,17 @@ internal static class Instantiator
             ctx.Funcs[f] = new Func(engine, def.FunctionType(f), compiled.FunctionTypeIds[f], ctx, compiled.FunctionPointers[f], f);
         foreach (var tt in def.Tables)
             ctx.Tables[ti++] = new Table(store, tt.ElementType, tt.Limits.Min, tt.Limits.Max);
-        foreach (var mt in def.Memories)
-            ctx.Memory = snapshot?.Memory is not null
-                ? new Memory(store, snapshot, mt.Limits.Min, mt.Limits.Max)
-                : new Memory(store, mt.Limits.Min, mt.Limits.Max);
-
-        // Defined globals in order; an initializer may read imported (or earlier) globals.
-        for (int g = def.ImportedGlobalCount; g < def.TotalGlobalCount; g++)
-        {
-            var gd = def.Globals[g - def.ImportedGlobalCount];
-            var value = snapshot?.Globals[g] ?? Evaluate(gd.Init, ctx);
-            if (compiled.GlobalFields[g] is { } field) SetField(field, ctx, value);
-            else ctx.GlobalCells[g] = new Global(gd.Type.Type, gd.Type.Mutable, value);
-        }
-
-        // Segments dropped in the snapshot stay dropped; data bytes are shared read-only.
-        if (snapshot?.SharedDroppedData is { } noData) ctx.DataSegments = noData;
-        else
-        {
-            ctx.DataSegments = new byte[]?[def.Data.Count];
-            for (int i = 0; i < def.Data.Count; i++)
-                if (snapshot is null || !snapshot.DroppedData[i]) ctx.DataSegments[i] = compiled.DataSegments[i];
-        }
-        if (snapshot?.SharedDroppedElements is { } noElems) ctx.ElemSegments = noElems;
-        else
-        {
-            ctx.ElemSegments = new object?[]?[def.Elements.Count];
-            for (int i = 0; i < def.Elements.Count; i++)
-                if (snapshot is null || !snapshot.DroppedElements[i])
-                    ctx.ElemSegments[i] = def.Elements[i].Items.Select(e => Evaluate(e, ctx).AsRef()).ToArray();
-        }
-
-        var exports = new Dictionary<string, Extern>();
-        foreach (var e in def.Exports)
-        {
-            exports[e.Name] = e.Kind switch
-            {
-                ExternKind.Func => ctx.Funcs[e.Index],
-                ExternKind.Table => ctx.Tables[e.Index],
-                ExternKind.Memory => ctx.Memory!,
-                _ => ctx.GlobalCells[e.Index]!,
-            };
-        }
-        var instance = new Instance(module, store, ctx, exports);
-        ctx.Instance = instance;
+        CreateMemory(ctx, store, snapshot);
+        InitGlobals(ctx, snapshot);
+        InitSegments(ctx, snapshot);
+        var instance = CreateInstance(ctx, store, ownedExports: snapshot is not null);
 
         if (snapshot is not null)
         {
             SnapshotOps.Restore(snapshot, ctx);
+            var pristine = new object?[def.Tables.Count][];
+            for (int t = 0; t < pristine.Length; t++) pristine[t] = (object?[])ctx.Tables[def.ImportedTableCount + t].Elements.Clone();
+            ctx.Recycle = new RecycleState(snapshot, linker, linker.Version, pristine);
             return instance;
         }
 
@@ -142,6 +106,109 @@ internal static class Instantiator
         }
 
         if (def.StartFunction is uint start) ctx.Funcs[start].Invoke();
+        return instance;
+    }
+
+    /// <summary>
+    /// A fresh instance from <paramref name="snapshot"/> in the context of a disposed one: its
+    /// functions, import bindings and table arrays are kept (a large module has thousands of
+    /// functions, each a <see cref="Func"/> bound to its context); everything a job can change is
+    /// set back to the snapshot: memory (pooled buffer reset from its dirty pages), globals, tables
+    /// (contents and size), segments. Memory, exported tables and globals, and the exported
+    /// functions the host sees are new objects, so references kept from the disposed instance never
+    /// reach this one.
+    /// </summary>
+    private static Instance Reuse(InstanceContext ctx, Store store, Snapshot snapshot)
+    {
+        var def = snapshot.Module.Definition;
+        var recycle = ctx.Recycle!;
+        ctx.Store = store;
+        CreateMemory(ctx, store, snapshot);
+        InitGlobals(ctx, snapshot);
+        InitSegments(ctx, snapshot);
+        var exportedTables = recycle.ExportedTables;
+        for (int t = 0; t < recycle.PristineTables.Length; t++)
+        {
+            int index = def.ImportedTableCount + t;
+            var pristine = recycle.PristineTables[t];
+            var table = ctx.Tables[index];
+            if (exportedTables.Contains(index))
+            {
+                var tt = def.Tables[t];
+                ctx.Tables[index] = table = new Table(store, tt.ElementType, tt.Limits.Min, tt.Limits.Max);
+            }
+            else table.Rebind(store);
+            if (table.Elements.Length != pristine.Length) table.Elements = new object?[pristine.Length];
+            Array.Copy(pristine, table.Elements, pristine.Length);
+        }
+        return CreateInstance(ctx, store, ownedExports: true);
+    }
+
+    private static void CreateMemory(InstanceContext ctx, Store store, Snapshot? snapshot)
+    {
+        foreach (var mt in ctx.Module.Definition.Memories)
+            ctx.Memory = snapshot?.Memory is not null
+                ? new Memory(store, snapshot, mt.Limits.Min, mt.Limits.Max)
+                : new Memory(store, mt.Limits.Min, mt.Limits.Max);
+    }
+
+    private static void InitGlobals(InstanceContext ctx, Snapshot? snapshot)
+    {
+        var def = ctx.Module.Definition;
+        var compiled = ctx.Module.Compiled;
+        // Defined globals in order; an initializer may read imported (or earlier) globals.
+        for (int g = def.ImportedGlobalCount; g < def.TotalGlobalCount; g++)
+        {
+            var gd = def.Globals[g - def.ImportedGlobalCount];
+            var value = snapshot?.Globals[g] ?? Evaluate(gd.Init, ctx);
+            if (compiled.GlobalFields[g] is { } field) SetField(field, ctx, value);
+            else ctx.GlobalCells[g] = new Global(gd.Type.Type, gd.Type.Mutable, value);
+        }
+    }
+
+    private static void InitSegments(InstanceContext ctx, Snapshot? snapshot)
+    {
+        var def = ctx.Module.Definition;
+        var compiled = ctx.Module.Compiled;
+        // Segments dropped in the snapshot stay dropped; data bytes are shared read-only.
+        if (snapshot?.SharedDroppedData is { } noData) ctx.DataSegments = noData;
+        else
+        {
+            ctx.DataSegments = new byte[]?[def.Data.Count];
+            for (int i = 0; i < def.Data.Count; i++)
+                if (snapshot is null || !snapshot.DroppedData[i]) ctx.DataSegments[i] = compiled.DataSegments[i];
+        }
+        if (snapshot?.SharedDroppedElements is { } noElems) ctx.ElemSegments = noElems;
+        else
+        {
+            ctx.ElemSegments = new object?[]?[def.Elements.Count];
+            for (int i = 0; i < def.Elements.Count; i++)
+                if (snapshot is null || !snapshot.DroppedElements[i])
+                    ctx.ElemSegments[i] = def.Elements[i].Items.Select(e => Evaluate(e, ctx).AsRef()).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// The instance and its exports. With <paramref name="ownedExports"/> (instances whose context
+    /// may be reused), exported functions are handles owned by this instance: calling one after the
+    /// instance is disposed traps instead of running in whichever instance reuses the context.
+    /// </summary>
+    private static Instance CreateInstance(InstanceContext ctx, Store store, bool ownedExports)
+    {
+        var exports = new Dictionary<string, Extern>();
+        var instance = new Instance(ctx.Module, store, ctx, exports);
+        foreach (var e in ctx.Module.Definition.Exports)
+        {
+            exports[e.Name] = e.Kind switch
+            {
+                ExternKind.Func when ownedExports => ctx.Funcs[e.Index].OwnedBy(instance),
+                ExternKind.Func => ctx.Funcs[e.Index],
+                ExternKind.Table => ctx.Tables[e.Index],
+                ExternKind.Memory => ctx.Memory!,
+                _ => ctx.GlobalCells[e.Index]!,
+            };
+        }
+        ctx.Instance = instance;
         return instance;
     }
 

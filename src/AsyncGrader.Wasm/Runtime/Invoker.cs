@@ -12,6 +12,8 @@ internal static class Invoker
 
     public static Value[] Invoke(Func f, Value[] args)
     {
+        if (f.Owner is { IsDisposed: true })
+            throw new WasmTrap(TrapKind.HostError, "the function's instance was disposed");
         var type = f.Type;
         if (args.Length != type.Params.Length)
             throw new ArgumentException($"expected {type.Params.Length} arguments, got {args.Length}");

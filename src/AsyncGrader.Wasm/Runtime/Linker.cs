@@ -12,6 +12,10 @@ public sealed class Linker
 
     public Engine Engine { get; }
 
+    // Bumped by every definition: instances recycled from a snapshot must have resolved their
+    // imports against the same definitions.
+    internal long Version { get; private set; }
+
     /// <summary>Whether a later definition may replace an earlier one with the same name.</summary>
     public bool AllowShadowing { get; set; }
 
@@ -20,6 +24,7 @@ public sealed class Linker
         if (!AllowShadowing && _items.ContainsKey((module, name)))
             throw new InvalidOperationException($"{module}.{name} is already defined");
         _items[(module, name)] = item;
+        Version++;
         return this;
     }
 

@@ -5,7 +5,7 @@ public sealed class Table : Extern
 {
     // Read by compiled code (call_indirect, table.get/set); replaced by Grow.
     internal object?[] Elements;
-    private readonly Store? _store;
+    private Store? _store;
 
     public Table(Store? store, ValueType elementType, uint min, uint? max = null, object? init = null)
     {
@@ -18,6 +18,9 @@ public sealed class Table : Extern
         Elements = new object?[min];
         if (init is not null) Array.Fill(Elements, init);
     }
+
+    /// <summary>Moves a table of a recycled instance context to the store of its next instance (whose limits apply).</summary>
+    internal void Rebind(Store store) => _store = store;
 
     public ValueType ElementType { get; }
     public uint MinSize { get; }

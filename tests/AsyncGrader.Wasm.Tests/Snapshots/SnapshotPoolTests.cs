@@ -86,9 +86,17 @@ public sealed class SnapshotPoolTests
         var snapshot = first.CaptureSnapshot();
         var instance = linker.Instantiate(new Store(engine), snapshot);
         var scribble = instance.GetFunction("scribble")!;
+        var memory = instance.GetMemory("memory")!;
         instance.Dispose();
-        var trap = Assert.Throws<WasmTrap>(() => scribble.Invoke(Value.I32(1)));
-        Assert.Equal(TrapKind.MemoryOutOfBounds, trap.Kind);
+        Assert.Throws<WasmTrap>(() => scribble.Invoke(Value.I32(1)));
+        Assert.Equal(TrapKind.MemoryOutOfBounds, Assert.Throws<WasmTrap>(() => memory.ReadByte(0)).Kind);
+
+        // The disposed instance's context is reused by the next one: its old handles still trap and
+        // the new instance's memory is untouched.
+        using var next = linker.Instantiate(new Store(engine), snapshot);
+        Assert.Throws<WasmTrap>(() => scribble.Invoke(Value.I32(1)));
+        Assert.Throws<WasmTrap>(() => memory.ReadByte(0));
+        Assert.Equal(0, next.GetMemory("memory")!.ReadByte(4093));
     }
 
     [Fact]
@@ -159,5 +167,101 @@ public sealed class SnapshotPoolTests
         a.GetFunction("drop")!.Invoke();
         Assert.Equal(TrapKind.MemoryOutOfBounds, Assert.Throws<WasmTrap>(() => a.GetFunction("load")!.Invoke()).Kind);
         Assert.All(snapshot.SharedDroppedData!, d => Assert.Null(d));
+    }
+
+    private const string Stateful = """
+        (module
+          (memory (export "memory") 1)
+          (table $t 4 10 funcref)
+          (global $g (mut i32) (i32.const 0))
+          (global $h (export "h") (mut i64) (i64.const 0))
+          (elem (table $t) (i32.const 0) func $one $two)
+          (elem $later func $three)
+          (func $one (result i32) (i32.const 1))
+          (func $two (result i32) (i32.const 2))
+          (func $three (result i32) (i32.const 3))
+          (func (export "init")
+            (global.set $g (i32.const 5))
+            (global.set $h (i64.const 6))
+            (table.set $t (i32.const 2) (ref.func $two)))
+          (func (export "mess")
+            (global.set $g (i32.const 99))
+            (global.set $h (i64.const 99))
+            (table.set $t (i32.const 0) (ref.func $three))
+            (table.set $t (i32.const 1) (ref.null func))
+            (drop (table.grow $t (ref.func $three) (i32.const 3)))
+            (table.init $t $later (i32.const 3) (i32.const 0) (i32.const 1))
+            (elem.drop $later)
+            (i32.store (i32.const 8) (i32.const 99)))
+          (func (export "state") (result i32)
+            ;; g * 1000 + calls of slots 0..2 + table size * 10000 + memory word
+            (i32.add
+              (i32.add (i32.mul (global.get $g) (i32.const 1000)) (i32.mul (table.size $t) (i32.const 10000)))
+              (i32.add (i32.load (i32.const 8))
+                (i32.add (call_indirect (result i32) (i32.const 0))
+                  (i32.add (call_indirect (result i32) (i32.const 1)) (call_indirect (result i32) (i32.const 2))))))))
+        """;
+
+    [Fact]
+    public void A_reused_context_starts_from_the_snapshot_state()
+    {
+        var engine = new Engine();
+        var linker = new Linker(engine);
+        var module = AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm(Stateful));
+        var first = linker.Instantiate(new Store(engine), module);
+        first.GetFunction("init")!.Invoke();
+        var snapshot = first.CaptureSnapshot();
+        int expected = 5 * 1000 + 4 * 10000 + 0 + 1 + 2 + 2;
+
+        var a = linker.Instantiate(new Store(engine), snapshot);
+        Assert.Equal(expected, a.GetFunction("state")!.Invoke()[0].AsI32());
+        var h = a.GetGlobal("h")!;
+        Assert.Equal(6, h.Value.AsI64());
+        a.GetFunction("mess")!.Invoke();
+        Assert.Equal(99, h.Value.AsI64());
+        Assert.Throws<WasmTrap>(() => a.GetFunction("state")!.Invoke()); // slot 1 is null now
+        a.Dispose();
+        Assert.Equal(1, snapshot.PooledContextCount);
+
+        for (int job = 0; job < 3; job++)
+        {
+            using var b = linker.Instantiate(new Store(engine), snapshot);
+            Assert.Equal(0, snapshot.PooledContextCount); // the context of `a` was reused
+            Assert.Equal(expected, b.GetFunction("state")!.Invoke()[0].AsI32());
+            Assert.Equal(6, b.GetGlobal("h")!.Value.AsI64());
+            Assert.NotSame(h, b.GetGlobal("h"));
+            Assert.Equal(99, h.Value.AsI64()); // the old global cell is not the new instance's
+            b.GetFunction("mess")!.Invoke();
+        }
+    }
+
+    [Fact]
+    public void A_context_is_not_reused_after_the_linker_changed()
+    {
+        var (engine, linker, module) = Setup();
+        var first = linker.Instantiate(new Store(engine), module);
+        var snapshot = first.CaptureSnapshot();
+        linker.Instantiate(new Store(engine), snapshot).Dispose();
+        Assert.Equal(1, snapshot.PooledContextCount);
+        var poked = new List<int>();
+        linker.AllowShadowing = true;
+        linker.DefineFunction("host", "poke", FuncType.Of(ValueType.I32, ValueType.I32), (_, args, _) => poked.Add(args[1].AsI32()));
+        using var instance = linker.Instantiate(new Store(engine), snapshot);
+        Assert.Equal(0, snapshot.PooledContextCount);
+        instance.GetFunction("scribble")!.Invoke(Value.I32(42));
+        Assert.Equal([42], poked);
+    }
+
+    [Fact]
+    public void Disposing_twice_returns_the_context_once()
+    {
+        var (engine, linker, module) = Setup();
+        var snapshot = linker.Instantiate(new Store(engine), module).CaptureSnapshot();
+        var instance = linker.Instantiate(new Store(engine), snapshot);
+        instance.Dispose();
+        instance.Dispose();
+        Assert.Equal(1, snapshot.PooledContextCount);
+        Assert.Equal(1, snapshot.PooledMemoryCount);
+        Assert.Throws<ObjectDisposedException>(() => instance.CaptureSnapshot());
     }
 }
