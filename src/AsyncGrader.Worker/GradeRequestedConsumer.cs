@@ -137,7 +137,7 @@ public sealed class JobRunner(
             inFlight.UncommittedOutcomes[claim.Row.Id] = outcome;
         }
 
-        var (evt, fresh, outboxId) = await store.CompleteAsync(claim.Row, outcome, CancellationToken.None);
+        var (evt, fresh, outboxId) = await store.CompleteAsync(claim.Row, outcome, CancellationToken.None, batchChild);
         inFlight.UncommittedOutcomes.TryRemove(claim.Row.Id, out _);
         if (fresh)
         {

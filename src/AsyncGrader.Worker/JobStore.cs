@@ -18,8 +18,9 @@ public sealed class JobStore : IAsyncDisposable
     private readonly IDbContextFactory<GraderDbContext> dbs;
     private readonly NpgsqlDataSource _data;
     private readonly TimeProvider clock;
-    private readonly GroupCommit<ClaimRequest, Claim> _claims;
-    private readonly GroupCommit<(JobRecord, SandboxOutcome), (GradeCompleted, bool, long)> _completions;
+    // Live jobs and batch children have their own groups, so a live job never waits for a batch's round trip.
+    private readonly GroupCommit<ClaimRequest, Claim> _claims, _batchClaims;
+    private readonly GroupCommit<(JobRecord, SandboxOutcome), (GradeCompleted, bool, long)> _completions, _batchCompletions;
 
     /// <param name="data">Raw Npgsql for the hot path (claims and completions); EF Core for the rest.</param>
     public JobStore(IDbContextFactory<GraderDbContext> dbs, NpgsqlDataSource data, TimeProvider clock)
@@ -28,13 +29,17 @@ public sealed class JobStore : IAsyncDisposable
         _data = data;
         this.clock = clock;
         _claims = new(ClaimGroupAsync);
+        _batchClaims = new(ClaimGroupAsync);
         _completions = new(CompleteGroupAsync);
+        _batchCompletions = new(CompleteGroupAsync);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _claims.DisposeAsync();
+        await _batchClaims.DisposeAsync();
         await _completions.DisposeAsync();
+        await _batchCompletions.DisposeAsync();
     }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -51,13 +56,13 @@ public sealed class JobStore : IAsyncDisposable
     /// Concurrent claims are written together: one round trip per group (see <see cref="GroupCommit{TItem,TResult}"/>).
     /// </summary>
     public Task<Claim> ClaimAsync(ValidatedJob job, string owner, DateTimeOffset receivedAt, CancellationToken ct, bool batchChild = false) =>
-        _claims.SubmitAsync(new ClaimRequest(job, owner, receivedAt, batchChild), ct);
+        (batchChild ? _batchClaims : _claims).SubmitAsync(new ClaimRequest(job, owner, receivedAt, batchChild), ct);
 
     /// <summary>Records the outcome and its GradeCompleted in the outbox, in one transaction.
     /// Returns the event (Fresh = false when the row was already final: its recorded completion is
     /// queued again) and the id of its outbox row. Grouped like claims.</summary>
-    public Task<(GradeCompleted Event, bool Fresh, long OutboxId)> CompleteAsync(JobRecord claimed, SandboxOutcome outcome, CancellationToken ct) =>
-        _completions.SubmitAsync((claimed, outcome), ct);
+    public Task<(GradeCompleted Event, bool Fresh, long OutboxId)> CompleteAsync(JobRecord claimed, SandboxOutcome outcome, CancellationToken ct, bool batchChild = false) =>
+        (batchChild ? _batchCompletions : _completions).SubmitAsync((claimed, outcome), ct);
 
     private sealed record ClaimRequest(ValidatedJob Job, string Owner, DateTimeOffset ReceivedAt, bool BatchChild);
 

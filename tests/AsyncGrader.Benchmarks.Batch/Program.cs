@@ -7,12 +7,15 @@
 //     --sandbox wasm|null  wasm (default): the real WasmSandbox + python-3.11; null: returns at once
 //                          (measures the batch machinery alone)
 //     --concurrency N      the worker's job slots (default: processor count)
+//     --live-every MS      during the batch, one live job at a time every MS ms (default 500; 0 = none):
+//                          its publish → GradeCompleted latency, against the same jobs before the batch
 //     --slots N            batch consumer slots (default: 2 × concurrency: slots beyond the job
 //                          slots overlap database/broker work; sandbox runs stay ≤ concurrency)
 // Connection settings: ASYNCGRADER_RABBITMQ / ASYNCGRADER_POSTGRES or .cache/services.env.
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using AsyncGrader.Contracts;
 using AsyncGrader.Data;
 using AsyncGrader.Data.Operations;
@@ -23,6 +26,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 
 var opts = new Dictionary<string, string>();
 for (int i = 0; i < args.Length; i++)
@@ -31,6 +36,7 @@ int count = int.Parse(opts.GetValueOrDefault("count") ?? "10000");
 string sandboxKind = opts.GetValueOrDefault("sandbox") ?? "wasm";
 int concurrency = int.Parse(opts.GetValueOrDefault("concurrency") ?? Environment.ProcessorCount.ToString());
 int slots = int.Parse(opts.GetValueOrDefault("slots") ?? (2 * concurrency).ToString());
+int liveEvery = int.Parse(opts.GetValueOrDefault("live-every") ?? "500");
 var (amqpUri, postgres) = Settings();
 var run = Guid.NewGuid().ToString("N")[..10];
 string queue = $"bench-batch-{run}";
@@ -99,6 +105,15 @@ var app = WorkerApp.Create([], builder =>
 await app.StartAsync();
 Console.WriteLine($"worker started in {startWatch.ElapsedMilliseconds} ms (includes runtime warm-up)");
 
+// Live jobs: the same grader through the live queue, one at a time; first without a batch.
+await using var live = await LiveProbe.StartAsync(amqpUri, queue, runtime, Grader);
+var liveBefore = new List<double>();
+if (liveEvery > 0)
+{
+    for (int i = 0; i < 5; i++) await live.RunOneAsync(); // warm-up
+    for (int i = 0; i < 20; i++) liveBefore.Add(await live.RunOneAsync());
+}
+
 var cpuBefore = CpuUsage.Snapshot();
 var total = Stopwatch.StartNew();
 BatchRecord batch;
@@ -110,6 +125,17 @@ await using (var db = new GraderDbContext(dbOptions))
 app.Services.GetRequiredService<BatchSignal>().Notify();
 var created = total.Elapsed;
 Console.WriteLine($"batch {batch.Id}: {batch.TotalJobs} children created in {created.TotalMilliseconds:F0} ms");
+
+var liveDuring = new List<double>();
+using var liveStop = new CancellationTokenSource();
+var liveLoop = liveEvery <= 0 ? Task.CompletedTask : Task.Run(async () =>
+{
+    while (!liveStop.IsCancellationRequested)
+    {
+        liveDuring.Add(await live.RunOneAsync());
+        try { await Task.Delay(liveEvery, liveStop.Token); } catch (OperationCanceledException) { }
+    }
+});
 
 TimeSpan? dispatched = null;
 var lastPrint = TimeSpan.Zero;
@@ -129,10 +155,15 @@ while (true)
     if (BatchModel.IsFinal(b.Status))
     {
         var elapsed = total.Elapsed;
+        liveStop.Cancel();
+        await liveLoop;
         Console.WriteLine($"batch {b.Status} in {elapsed.TotalSeconds:F1} s ({b.TotalJobs / elapsed.TotalSeconds:F0} jobs/s): " +
             $"succeeded {b.Succeeded}, errored {b.Errored}, scores up {b.ScoreUp} down {b.ScoreDown} same {b.ScoreSame}, fuel {b.FuelTotal:N0} " +
             $"({(b.Succeeded > 0 ? b.FuelTotal / b.Succeeded : 0):N0}/job); all dispatched after {dispatched?.TotalSeconds:F1} s");
         Console.WriteLine($"CPU per child (ms): {CpuUsage.PerJob(cpuBefore, CpuUsage.Snapshot(), b.TotalJobs)}");
+        if (liveEvery > 0)
+            Console.WriteLine($"live jobs (publish → GradeCompleted): before the batch p50 {P(liveBefore, 50):F1} ms, p99 {P(liveBefore, 99):F1} ms ({liveBefore.Count}); " +
+                $"during it p50 {P(liveDuring, 50):F1} ms, p99 {P(liveDuring, 99):F1} ms, max {liveDuring.DefaultIfEmpty().Max():F1} ms ({liveDuring.Count})");
         var durations = await db.Jobs.AsNoTracking().Where(j => j.BatchId == b.Id && j.DurationMs != null).Select(j => j.DurationMs!.Value).ToListAsync();
         durations.Sort();
         if (durations.Count > 0)
@@ -150,6 +181,13 @@ await using (var connection = await factory.CreateConnectionAsync())
         try { await ch.QueueDeleteAsync(q, ifUnused: false, ifEmpty: false); } catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) { }
     }
 return 0;
+
+static double P(List<double> xs, double p)
+{
+    if (xs.Count == 0) return double.NaN;
+    var sorted = xs.OrderBy(x => x).ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
 
 static (string Amqp, string Postgres) Settings()
 {
@@ -186,5 +224,62 @@ sealed class NullSandbox : ISandbox
             Status = JobStatus.Succeeded, GlobalsJson = job.GlobalsJson, Grade = new Grade(correct, correct ? 1.0 : 0.0, "ok"),
             FuelUsed = 1, FuelLimit = 1000, PeakMemoryBytes = 1, Duration = TimeSpan.FromMilliseconds(0.01), RuntimeName = Name, RuntimeSha256 = new string('0', 64),
         });
+    }
+}
+
+/// <summary>Publishes live GradeRequested jobs as plain JSON and times each until its GradeCompleted arrives.</summary>
+sealed class LiveProbe : IAsyncDisposable
+{
+    private readonly IConnection _connection;
+    private readonly IChannel _consume, _publish;
+    private readonly string _queue, _runtime, _code;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<GradeCompleted>> _pending = new();
+
+    private LiveProbe(IConnection connection, IChannel consume, IChannel publish, string queue, string runtime, string code) =>
+        (_connection, _consume, _publish, _queue, _runtime, _code) = (connection, consume, publish, queue, runtime, code);
+
+    public static async Task<LiveProbe> StartAsync(string amqp, string queue, string runtime, string code)
+    {
+        var connection = await new ConnectionFactory { Uri = new Uri(amqp), ClientProvidedName = "asyncgrader-batch-bench" }.CreateConnectionAsync();
+        var consume = await connection.CreateChannelAsync();
+        var publish = await connection.CreateChannelAsync();
+        var probe = new LiveProbe(connection, consume, publish, queue, runtime, code);
+        await consume.ExchangeDeclareAsync("AsyncGrader.Contracts:GradeCompleted", ExchangeType.Fanout, durable: true);
+        var completions = (await consume.QueueDeclareAsync("", false, true, true)).QueueName;
+        await consume.QueueBindAsync(completions, "AsyncGrader.Contracts:GradeCompleted", "");
+        var consumer = new AsyncEventingBasicConsumer(consume);
+        consumer.ReceivedAsync += (_, ea) =>
+        {
+            var evt = JsonSerializer.Deserialize<GradeCompleted>(ea.Body.Span)!;
+            if (probe._pending.TryRemove(evt.JobId, out var done)) done.TrySetResult(evt);
+            return Task.CompletedTask;
+        };
+        await consume.BasicConsumeAsync(completions, true, consumer);
+        return probe;
+    }
+
+    /// <summary>One live job; its latency in ms.</summary>
+    public async Task<double> RunOneAsync()
+    {
+        var id = "bench-live-" + Guid.NewGuid().ToString("N");
+        var done = new TaskCompletionSource<GradeCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = done;
+        var body = JsonSerializer.SerializeToUtf8Bytes(new GradeRequested
+        {
+            JobId = id, CourseId = "bench-live", ProblemId = "p-live", LearnerId = "anon", Runtime = _runtime, Code = _code, Submission = "3.0",
+            Globals = JsonDocument.Parse("""{"expected": 3}""").RootElement,
+        });
+        var sw = Stopwatch.StartNew();
+        await _publish.BasicPublishAsync("", _queue, false, new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent }, body);
+        var evt = await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        if (evt.Status != GradeStatus.Succeeded) throw new InvalidOperationException($"live job ended {evt.Status}: {evt.Error}");
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _consume.DisposeAsync();
+        await _publish.DisposeAsync();
+        await _connection.DisposeAsync();
     }
 }
