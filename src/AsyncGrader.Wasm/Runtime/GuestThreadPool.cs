@@ -17,7 +17,7 @@ internal sealed class GuestThreadPool
     private int StackMargin => Math.Min(16 << 20, _stackBytes / 4);
 
     private readonly int _stackBytes;
-    private readonly BlockingCollection<Action> _queue = new();
+    private readonly BlockingCollection<WorkItem> _queue = new();
     private int _idle;
     private int _threads;
 
@@ -41,20 +41,45 @@ internal sealed class GuestThreadPool
     public Task<T> RunAsync<T>(Func<T> work)
     {
         if (t_isGuestThread) return Task.FromResult(work());
-        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Add(() =>
+        var item = new WorkItem<T>(work);
+        _queue.Add(item);
+        EnsureWorker();
+        return item.Task;
+    }
+
+    private abstract class WorkItem
+    {
+        /// <summary>Runs the work and keeps its result or exception.</summary>
+        public abstract void Execute();
+        /// <summary>Completes the task (its continuations run on the thread pool).</summary>
+        public abstract void Publish();
+    }
+
+    private sealed class WorkItem<T>(Func<T> work) : WorkItem
+    {
+        private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _error;
+
+        public Task<T> Task => _tcs.Task;
+
+        public override void Execute()
         {
             try
             {
-                tcs.SetResult(work());
+                _result = work();
             }
             catch (Exception e)
             {
-                tcs.SetException(e);
+                _error = e;
             }
-        });
-        EnsureWorker();
-        return tcs.Task;
+        }
+
+        public override void Publish()
+        {
+            if (_error is null) _tcs.SetResult(_result!);
+            else _tcs.SetException(_error);
+        }
     }
 
     private void EnsureWorker()
@@ -72,12 +97,16 @@ internal sealed class GuestThreadPool
         byte marker = 0;
         // The stack grows down from about here; the thread was created with _stackBytes.
         t_stackLimit = (nuint)(&marker) - (nuint)_stackBytes + (nuint)StackMargin;
+        Interlocked.Increment(ref _idle);
         while (true)
         {
-            Interlocked.Increment(ref _idle);
-            var work = _queue.Take();
+            var item = _queue.Take();
             Interlocked.Decrement(ref _idle);
-            work();
+            item.Execute();
+            // Idle again before the caller learns the result: a caller whose continuation submits
+            // the next work at once must find this thread idle, not start another one.
+            Interlocked.Increment(ref _idle);
+            item.Publish();
         }
     }
 }
