@@ -18,8 +18,17 @@ internal static class DeadlineWatchdog
     {
         private volatile Store? _store = store;
         public readonly long Version = version;
-        public Store? Store => _store;
+        public bool IsCancelled => _store is null;
         public void Cancel() => _store = null;
+
+        /// <summary>Interrupts the store unless cancelled or its deadline changed since.</summary>
+        // Kept out of the watchdog's loop: a store read into a local there could stay reachable
+        // from that frame while the loop sleeps (unoptimised code reports locals until the method ends).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public void Fire()
+        {
+            if (_store is { } store && store.DeadlineVersion == Version) store.Interrupt();
+        }
     }
 
     private static readonly object s_lock = new();
@@ -56,11 +65,18 @@ internal static class DeadlineWatchdog
                     Monitor.Wait(s_lock);
                     continue;
                 }
+                if (ticket.IsCancelled)
+                {
+                    // Cancelled (the job ended first, as almost all do): drop it now rather than
+                    // waking at its due time, so the watchdog sleeps until the earliest live deadline.
+                    s_due.Dequeue();
+                    continue;
+                }
                 long now = Stopwatch.GetTimestamp();
                 if (due <= now)
                 {
                     s_due.Dequeue();
-                    if (ticket.Store is { } store && store.DeadlineVersion == ticket.Version) store.Interrupt();
+                    ticket.Fire();
                     continue;
                 }
                 var wait = Stopwatch.GetElapsedTime(now, due);
