@@ -622,6 +622,23 @@ public sealed class PythonRuntimeTests(SandboxFixture f)
     }
 
     [Fact]
+    public async Task The_driver_undoes_a_previous_job_run_in_the_same_instance()
+    {
+        // The host starts every job from the snapshot, where the driver skips its clean-up; an
+        // embedder calling run twice in one instance gets it. Two nested jobs exercise that path.
+        var o = await Ok("""
+            import _asyncgrader
+            first = _asyncgrader.run_job(b"import colorsys, random\nr = random.random()", b"{}", None, 7, b'{"random_compat": "python2"}')
+            second = _asyncgrader.run_job(b"import sys, random\nseen = ['colorsys' in sys.modules, random.random(), random.Random.__module__]", b"{}", None, None, b"{}")
+            statuses = [first[0], second[0]]
+            seen = second[1].decode()
+            del first, second
+            """);
+        Assert.Equal("[0,0]", Globals(o)["statuses"]!.ToJsonString());
+        Assert.Equal("""{"seen":[false,0.8444218515250481,"random"]}""", (string)Globals(o)["seen"]!);
+    }
+
+    [Fact]
     public async Task Jobs_are_isolated_when_eight_run_in_parallel()
     {
         var jobs = Enumerable.Range(0, 8).Select(i => i % 2 == 0

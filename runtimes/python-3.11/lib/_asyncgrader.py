@@ -59,6 +59,8 @@ def init(stack_size=0):
     # rely on that).
     _state["random_attrs"] = {name: getattr(random, name) for name in _RANDOM_API
                               if hasattr(random, name)}
+    _state["random_names"] = tuple(_state["random_attrs"])
+    _state["random_values"] = tuple(_state["random_attrs"].values())
     _state["sys_path"] = list(sys.path)
     _state["modules"] = set(sys.modules)
     # Warm up the code paths of a job (compile, exec, json, traceback) so the snapshot holds them.
@@ -67,6 +69,11 @@ def init(stack_size=0):
         raise ValueError("warm-up")
     except ValueError as e:
         _format_exception(e)
+    # Leave the snapshot as the first job of an instance expects it: nothing of the warm-up left
+    # behind, the generator freshly seeded with the default seed, no job run yet.
+    _forget_previous_job()
+    random.seed(0)
+    _state["runs"] = 0
 
 
 _RANDOM_API = (
@@ -129,7 +136,10 @@ def _parse_job(code_b, globals_b, submission_b, seed, options_b):
     else:
         submission = None
     try:
-        options = json.loads(options_b.decode("utf-8")) if options_b.strip() else {}
+        if options_b == b"{}":
+            options = {}
+        else:
+            options = json.loads(options_b.decode("utf-8")) if options_b.strip() else {}
     except (UnicodeDecodeError, ValueError) as e:
         raise InvalidJob(f"options-json is not valid JSON: {e}")
     if not isinstance(options, dict):
@@ -148,6 +158,10 @@ def _parse_job(code_b, globals_b, submission_b, seed, options_b):
 
 
 def _run_job(code_b, globals_b, submission_b, seed, options_b):
+    # The first job of an instance (always, when the host starts every job from the snapshot)
+    # finds the state init left; later ones first undo what the previous job changed.
+    fresh = _state.get("runs", 0) == 0
+    _state["runs"] = _state.get("runs", 0) + 1
     input_globals = globals_b.decode("utf-8", "replace").encode("utf-8")
     try:
         code, g, submission, seed, compat = _parse_job(
@@ -155,7 +169,7 @@ def _run_job(code_b, globals_b, submission_b, seed, options_b):
     except InvalidJob as e:
         return (INVALID_JOB, input_globals, _enc(f"invalid job: {e}\n"), None, None, None)
 
-    _prepare_environment(seed, compat)
+    _prepare_environment(seed, compat, fresh)
     if submission is not None and "submission" not in g:
         g["submission"] = submission
 
@@ -175,33 +189,19 @@ def _run_job(code_b, globals_b, submission_b, seed, options_b):
             None if msg is None else _enc(msg))
 
 
-def _prepare_environment(seed, compat):
-    import linecache
+def _prepare_environment(seed, compat, fresh):
     import os
     import random
-    import zipimport
     import _ag_random2
 
     sys.setrecursionlimit(RECURSION_LIMIT)
-    # Forget whatever a previous job in this instance left behind (normally there is none: the
-    # host runs every job in a fresh copy of the post-init snapshot).
-    sys.path[:] = _state["sys_path"]
-    for name in list(sys.modules):
-        if name not in _state["modules"]:
-            del sys.modules[name]
-    sys.path_importer_cache.pop(PYTHON_LIB_ZIP, None)
-    try:
-        zipimport._zip_directory_cache.pop(PYTHON_LIB_ZIP, None)
-    except AttributeError:
-        pass
-    linecache.cache.pop(CODE_FILENAME, None)
-    for name, value in _state["random_attrs"].items():
-        setattr(random, name, value)
+    if not fresh:
+        _forget_previous_job()
     if os.path.isfile(PYTHON_LIB_ZIP):
         sys.path.insert(0, PYTHON_LIB_ZIP)
     # No importlib.invalidate_caches(): in 3.11 it makes every zipimporter re-read its archive's
     # directory (about 130 ms for the stdlib zip under V8). Dropping the path_importer_cache entry
-    # above is enough for a new /job/python_lib.zip to be read afresh.
+    # (_forget_previous_job) is enough for a new /job/python_lib.zip to be read afresh.
     # codejail runs the code in the directory holding the job's files.
     try:
         os.chdir(JOB_DIR if os.path.isdir(JOB_DIR) else "/")
@@ -217,8 +217,36 @@ def _prepare_environment(seed, compat):
                 random._inst = inst
             elif hasattr(inst, name):
                 setattr(random, name, getattr(inst, name))
-    else:
+    elif not (fresh and seed == 0):
+        # A fresh instance's generator is already seeded with 0 (see init): seeding costs about
+        # 15% of a trivial job's instructions.
         random.seed(seed)
+
+
+def _forget_previous_job():
+    """Undoes what a job run earlier in this instance may have changed (imports, caches, random)."""
+    import linecache
+    import operator
+    import random
+    import zipimport
+
+    sys.path[:] = _state["sys_path"]
+    # The checks run in C; the loops that undo run only when something changed.
+    modules = _state["modules"]
+    if len(sys.modules) != len(modules) or not sys.modules.keys() <= modules:
+        for name in list(sys.modules):
+            if name not in modules:
+                del sys.modules[name]
+    sys.path_importer_cache.pop(PYTHON_LIB_ZIP, None)
+    try:
+        zipimport._zip_directory_cache.pop(PYTHON_LIB_ZIP, None)
+    except AttributeError:
+        pass
+    linecache.cache.pop(CODE_FILENAME, None)
+    names, values = _state["random_names"], _state["random_values"]
+    if not all(map(operator.is_, map(random.__dict__.get, names), values)):
+        for name, value in zip(names, values):
+            setattr(random, name, value)
 
 
 def _execute(code, g):
