@@ -84,8 +84,12 @@ internal sealed class GuestThreadPool
 
     private void EnsureWorker()
     {
-        // Start a thread when none is idle; idle ones pick work from the shared queue.
-        if (Volatile.Read(ref _idle) > 0 && _queue.Count <= Volatile.Read(ref _idle)) return;
+        // Start a thread when more work waits than idle threads will take (idle ones pick work
+        // from the shared queue). Idle is read first: work an idle thread took meanwhile has left
+        // the queue, so it is not counted as waiting (checking "no thread idle" instead started a
+        // thread whenever the only one had just taken the work submitted).
+        int idle = Volatile.Read(ref _idle);
+        if (_queue.Count <= idle) return;
         Interlocked.Increment(ref _threads);
         var t = new Thread(Loop, _stackBytes) { IsBackground = true, Name = $"wasm-guest-{_threads}" };
         t.Start();
