@@ -2,8 +2,11 @@
 // compared with the same Wasm modules under Node's V8 and with native CPython / Node.
 //
 //   dotnet run --project tests/AsyncGrader.Benchmarks.Sandbox -c Release [-- --quick] [-- --no-docs]
+//   dotnet run --project tests/AsyncGrader.Benchmarks.Sandbox -c Release -- --sustained
 //
 // Prints a markdown report and writes it to the "Sandbox" section of docs/BENCHMARKS.md.
+// --sustained only measures trivial python jobs back to back after the JIT has settled (jobs/s,
+// process CPU and allocations per job, with 1 and 2 callers) and prints a table; no docs.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -67,6 +70,12 @@ foreach (var name in new[] { "python-3.11", "javascript" })
     var rt = sandbox.Registry.Get(name);
     loadTimes[name] = (rt.CompileTime, rt.InitTime, rt.Snapshot.MemoryBytes);
     Console.Error.WriteLine($"{name}: loaded in {sw.Elapsed.TotalSeconds:F1} s (compile {rt.CompileTime.TotalSeconds:F1} s, init+snapshot {rt.InitTime.TotalSeconds:F1} s)");
+}
+
+if (args.Contains("--sustained"))
+{
+    await Sustained(sandbox);
+    return 0;
 }
 
 // ---- jobs on the managed engine ----------------------------------------------------------------
@@ -221,6 +230,45 @@ if (writeDocs) WriteSection(Path.Combine(root, "docs", "BENCHMARKS.md"), report)
 return 0;
 
 // ---- helpers -------------------------------------------------------------------------------------
+// Trivial python jobs (`x = x + 1`) back to back, through RunAsync as the worker calls it: after
+// 1,500 jobs and 15 s (the JIT's tiering of the runtime's code takes that long to settle), two
+// 10 s rounds each with 1 and 2 concurrent callers. CPU is the whole process's (all threads).
+static async Task Sustained(WasmSandbox sandbox)
+{
+    var job = new SandboxJob { Runtime = "python-3.11", Code = "x = x + 1", GlobalsJson = """{"x": 1}""" };
+    for (int i = 0; i < 1500; i++) await sandbox.RunAsync(job);
+    for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 15;) await sandbox.RunAsync(job);
+    Console.WriteLine("| callers | jobs/s | process CPU per job | allocated per job | GCs gen0 / gen1 / gen2 per 10,000 jobs |");
+    Console.WriteLine("|---|---|---|---|---|");
+    foreach (int callers in new[] { 1, 2, 1, 2 })
+    {
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(false);
+        int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+        int count = 0;
+        long fuel = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+        {
+            while (sw.Elapsed.TotalSeconds < 10)
+            {
+                var o = await sandbox.RunAsync(job);
+                if (o.Status != JobStatus.Succeeded) throw new InvalidOperationException($"{o.Status} {o.Error}");
+                if (Interlocked.Exchange(ref fuel, o.FuelUsed) is var before && before >= 0 && before != o.FuelUsed)
+                    throw new InvalidOperationException($"fuel varies: {before} vs {o.FuelUsed}");
+                Interlocked.Increment(ref count);
+            }
+        }));
+        var elapsed = sw.Elapsed;
+        process.Refresh();
+        double cpuMs = (process.TotalProcessorTime - cpu0).TotalMilliseconds;
+        double per10k = 10_000.0 / count;
+        Console.WriteLine($"| {callers} | {count / elapsed.TotalSeconds:F0} | {cpuMs / count:F3} ms | {(GC.GetTotalAllocatedBytes(false) - alloc0) / 1024.0 / count:F1} KiB | " +
+                          $"{(GC.CollectionCount(0) - g0) * per10k:F0} / {(GC.CollectionCount(1) - g1) * per10k:F0} / {(GC.CollectionCount(2) - g2) * per10k:F0} |");
+    }
+}
+
 static double Pct(IReadOnlyList<double> xs, double p)
 {
     var s = xs.OrderBy(x => x).ToArray();
