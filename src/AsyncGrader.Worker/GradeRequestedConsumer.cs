@@ -121,7 +121,17 @@ public sealed class JobRunner(
 
         if (!inFlight.UncommittedOutcomes.TryGetValue(claim.Row.Id, out var outcome))
         {
-            using (await slots.EnterAsync(batchChild, context.CancellationToken))
+            SandboxSlots.Slot slot;
+            try
+            {
+                slot = await slots.EnterAsync(batchChild, context.CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await ReturnClaimAsync(claim.Row, job.JobId);
+                throw; // the message goes back to the queue
+            }
+            using (slot)
             {
                 metrics.Started();
                 try
@@ -146,6 +156,20 @@ public sealed class JobRunner(
                 job.JobId, evt.Status, outcome.FuelUsed, outcome.Duration.TotalMilliseconds, evt.Attempt);
         }
         await PublishNowAsync(context, evt, outboxId);
+    }
+
+    private async Task ReturnClaimAsync(JobRecord row, string jobId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await store.ReleaseClaimAsync(row, identity.Id, timeout.Token);
+            logger.LogInformation("Job {JobId} returned unrun: the worker is stopping", jobId);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Job {JobId}: claim not returned ({Message}); it is taken over when its lease expires", jobId, ex.Message);
+        }
     }
 
     /// <summary>Publishes a committed completion right away and marks its outbox row (in the

@@ -64,6 +64,22 @@ public sealed class JobStore : IAsyncDisposable
     public Task<(GradeCompleted Event, bool Fresh, long OutboxId)> CompleteAsync(JobRecord claimed, SandboxOutcome outcome, CancellationToken ct, bool batchChild = false) =>
         (batchChild ? _batchCompletions : _completions).SubmitAsync((claimed, outcome), ct);
 
+    /// <summary>Gives back a claim whose job never ran (the worker stopped while it waited for a
+    /// sandbox slot): queued again, unleased, its attempt not counted, so the redelivered message
+    /// runs at once on another worker instead of waiting for the lease to expire.</summary>
+    public async Task ReleaseClaimAsync(JobRecord claimed, string owner, CancellationToken ct)
+    {
+        await using var command = _data.CreateCommand("""
+            UPDATE jobs SET status = 'queued', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
+                started_at = NULL, updated_at = $3
+            WHERE id = $1 AND status = 'running' AND lease_owner = $2
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = claimed.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        command.Parameters.Add(new NpgsqlParameter { Value = Now() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     private sealed record ClaimRequest(ValidatedJob Job, string Owner, DateTimeOffset ReceivedAt, bool BatchChild);
 
     /// <summary>Blobs known to be stored (they are never deleted), so their bytes are sent once per process.</summary>

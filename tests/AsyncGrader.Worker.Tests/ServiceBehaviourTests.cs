@@ -365,6 +365,55 @@ public sealed class ServiceBehaviourTests(ServicesFixture services) : IAsyncLife
     }
 
     [Fact]
+    public async Task Graceful_shutdown_returns_jobs_still_waiting_for_a_sandbox_slot_unrun()
+    {
+        // One slot, several messages in flight: two jobs are claimed and wait while the first runs;
+        // the shutdown timeout ends before a slot frees up.
+        var settings = new Dictionary<string, string?>
+        {
+            ["AsyncGrader:Concurrency"] = "1", ["AsyncGrader:MessageConcurrency"] = "4", ["AsyncGrader:ShutdownTimeoutMs"] = "500",
+        };
+        await using var worker = await WorkerHarness.StartAsync(services.Endpoints, b => b.Services.AddSingleton<ISandbox>(_sandbox), settings);
+        await using var completions = await worker.Amqp.ListenAsync();
+        var running = NewJobId();
+        await worker.PublishAsync(Job(running, "sleep:2000"));
+        await _sandbox.Started(running + "=42").WaitAsync(TimeSpan.FromSeconds(20));
+        var waiting = new[] { NewJobId(), NewJobId() };
+        foreach (var id in waiting) await worker.PublishAsync(Job(id));
+        await using (var db = services.CreateDb())
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (await db.Jobs.CountAsync(j => waiting.Contains(j.JobId) && j.Status == GradeStatus.Running) < 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the waiting jobs were never claimed");
+                await Task.Delay(20);
+            }
+        }
+
+        await worker.StopAsync();
+        await using (var db = services.CreateDb())
+        {
+            foreach (var row in await db.Jobs.AsNoTracking().Where(j => waiting.Contains(j.JobId)).ToListAsync())
+            {
+                Assert.Equal(GradeStatus.Queued, row.Status);
+                Assert.Null(row.LeaseOwner);
+                Assert.Equal(0, row.Attempts);
+            }
+        }
+        foreach (var id in waiting) Assert.Equal(0, _sandbox.Runs(id + "=42"));
+
+        // Another worker on the queue runs them at once (no lease to wait out), as first attempts.
+        await using var next = await WorkerHarness.StartAsync(services.Endpoints, b => b.Services.AddSingleton<ISandbox>(_sandbox), settings, worker.Queue);
+        foreach (var id in waiting)
+        {
+            var evt = (await completions.WaitAsync(id, timeout: TimeSpan.FromSeconds(10))).Single();
+            Assert.Equal(GradeStatus.Succeeded, evt.Status);
+            Assert.Equal(1, evt.Attempt);
+            Assert.Equal(1, _sandbox.Runs(id + "=42"));
+        }
+    }
+
+    [Fact]
     public async Task Limits_are_clamped_to_the_operator_caps_in_clamp_mode()
     {
         await using var worker = await WorkerHarness.StartAsync(services.Endpoints, b => b.Services.AddSingleton<ISandbox>(_sandbox),
