@@ -306,6 +306,7 @@ public sealed class JobStore : IAsyncDisposable
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.DeadLetters.Add(deadLetter);
         OutboxRecord? outbox = null;
+        GradeCompleted? evt = null;
         if (request is not null && JobValidator.IsUsableJobId(request.JobId))
         {
             var now = Now();
@@ -331,11 +332,12 @@ public sealed class JobStore : IAsyncDisposable
                 };
                 db.Jobs.Add(row);
             }
-            outbox = await EnqueueAsync(db, ToEvent(row), ct);
+            evt = ToEvent(row);
+            outbox = await EnqueueAsync(db, evt, ct);
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return outbox is null ? null : (JsonSerializer.Deserialize<GradeCompleted>(outbox.Payload)!, outbox.Id);
+        return outbox is null ? null : (evt!, outbox.Id);
     }
 
     /// <summary>Records a message that could not even be read (e.g. invalid JSON).</summary>
