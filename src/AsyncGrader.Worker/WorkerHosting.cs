@@ -22,13 +22,6 @@ public static class WorkerHosting
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddGraderData(options.Postgres);
-        services.AddSingleton(_ =>
-        {
-            // The hot path's few statements run thousands of times: let Npgsql prepare them.
-            var data = new NpgsqlDataSourceBuilder(options.Postgres);
-            if (data.ConnectionStringBuilder.MaxAutoPrepare == 0) data.ConnectionStringBuilder.MaxAutoPrepare = 64;
-            return data.Build();
-        });
         services.AddSingleton(sp => new JobStore(sp.GetRequiredService<IDbContextFactory<GraderDbContext>>(), sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<TimeProvider>())
         {
             LeaseGrace = TimeSpan.FromMilliseconds(options.LeaseGraceMs),

@@ -69,7 +69,13 @@ public sealed class LocalServices : IServiceEndpoints
     }
 
     public Task StopDatabaseAsync() => PgCtl("stop", "-m", "fast");
-    public Task StartDatabaseAsync() => PgCtl("start");
+    public async Task StartDatabaseAsync()
+    {
+        await PgCtl("start");
+        // The tests' own pooled connections died with the server; without this each would fail
+        // once when next used (57P01). The worker under test copes with its own through retries.
+        Npgsql.NpgsqlConnection.ClearAllPools();
+    }
 
     private async Task PgCtl(string action, params string[] extra)
     {
