@@ -26,8 +26,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 var opts = new Dictionary<string, string>();
 for (int i = 0; i < args.Length; i++)
@@ -37,7 +35,7 @@ string sandboxKind = opts.GetValueOrDefault("sandbox") ?? "wasm";
 int concurrency = int.Parse(opts.GetValueOrDefault("concurrency") ?? Environment.ProcessorCount.ToString());
 int slots = int.Parse(opts.GetValueOrDefault("slots") ?? (2 * concurrency).ToString());
 int liveEvery = int.Parse(opts.GetValueOrDefault("live-every") ?? "500");
-var (amqpUri, postgres) = Settings();
+var (amqpUri, postgres) = Bench.Settings();
 var run = Guid.NewGuid().ToString("N")[..10];
 string queue = $"bench-batch-{run}";
 string runtime = sandboxKind == "null" ? NullSandbox.Name : "python-3.11";
@@ -106,12 +104,22 @@ await app.StartAsync();
 Console.WriteLine($"worker started in {startWatch.ElapsedMilliseconds} ms (includes runtime warm-up)");
 
 // Live jobs: the same grader through the live queue, one at a time; first without a batch.
-await using var live = await LiveProbe.StartAsync(amqpUri, queue, runtime, Grader);
+await using var client = await GradingClient.ConnectAsync(amqpUri, "asyncgrader-batch-bench");
+async Task<double> RunLiveJob()
+{
+    var (ms, evt) = await (await client.SendAsync(queue, new GradeRequested
+    {
+        JobId = "bench-live-" + Guid.NewGuid().ToString("N"), CourseId = "bench-live", ProblemId = "p-live", LearnerId = "anon",
+        Runtime = runtime, Code = Grader, Submission = "3.0", Globals = JsonDocument.Parse("""{"expected": 3}""").RootElement,
+    })).WaitAsync(TimeSpan.FromMinutes(2));
+    if (evt.Status != GradeStatus.Succeeded) throw new InvalidOperationException($"live job ended {evt.Status}: {evt.Error}");
+    return ms;
+}
 var liveBefore = new List<double>();
 if (liveEvery > 0)
 {
-    for (int i = 0; i < 5; i++) await live.RunOneAsync(); // warm-up
-    for (int i = 0; i < 20; i++) liveBefore.Add(await live.RunOneAsync());
+    for (int i = 0; i < 5; i++) await RunLiveJob(); // warm-up
+    for (int i = 0; i < 20; i++) liveBefore.Add(await RunLiveJob());
 }
 
 var cpuBefore = CpuUsage.Snapshot();
@@ -132,7 +140,7 @@ var liveLoop = liveEvery <= 0 ? Task.CompletedTask : Task.Run(async () =>
 {
     while (!liveStop.IsCancellationRequested)
     {
-        liveDuring.Add(await live.RunOneAsync());
+        liveDuring.Add(await RunLiveJob());
         try { await Task.Delay(liveEvery, liveStop.Token); } catch (OperationCanceledException) { }
     }
 });
@@ -162,8 +170,8 @@ while (true)
             $"({(b.Succeeded > 0 ? b.FuelTotal / b.Succeeded : 0):N0}/job); all dispatched after {dispatched?.TotalSeconds:F1} s");
         Console.WriteLine($"CPU per child (ms): {CpuUsage.PerJob(cpuBefore, CpuUsage.Snapshot(), b.TotalJobs)}");
         if (liveEvery > 0)
-            Console.WriteLine($"live jobs (publish → GradeCompleted): before the batch p50 {P(liveBefore, 50):F1} ms, p99 {P(liveBefore, 99):F1} ms ({liveBefore.Count}); " +
-                $"during it p50 {P(liveDuring, 50):F1} ms, p99 {P(liveDuring, 99):F1} ms, max {liveDuring.DefaultIfEmpty().Max():F1} ms ({liveDuring.Count})");
+            Console.WriteLine($"live jobs (publish → GradeCompleted): before the batch p50 {Bench.P(liveBefore, 50):F1} ms, p99 {Bench.P(liveBefore, 99):F1} ms ({liveBefore.Count}); " +
+                $"during it p50 {Bench.P(liveDuring, 50):F1} ms, p99 {Bench.P(liveDuring, 99):F1} ms, max {liveDuring.DefaultIfEmpty().Max():F1} ms ({liveDuring.Count})");
         var durations = await db.Jobs.AsNoTracking().Where(j => j.BatchId == b.Id && j.DurationMs != null).Select(j => j.DurationMs!.Value).ToListAsync();
         durations.Sort();
         if (durations.Count > 0)
@@ -182,34 +190,6 @@ await using (var connection = await factory.CreateConnectionAsync())
     }
 return 0;
 
-static double P(List<double> xs, double p)
-{
-    if (xs.Count == 0) return double.NaN;
-    var sorted = xs.OrderBy(x => x).ToList();
-    return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
-}
-
-static (string Amqp, string Postgres) Settings()
-{
-    string? amqp = Environment.GetEnvironmentVariable("ASYNCGRADER_RABBITMQ"), pg = Environment.GetEnvironmentVariable("ASYNCGRADER_POSTGRES");
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null && (amqp is null || pg is null); dir = dir.Parent)
-    {
-        var env = Path.Combine(dir.FullName, ".cache", "services.env");
-        if (!File.Exists(env)) continue;
-        foreach (var line in File.ReadAllLines(env))
-        {
-            var l = line.StartsWith("export ") ? line[7..] : line;
-            int eq = l.IndexOf('=');
-            if (eq <= 0) continue;
-            var (k, v) = (l[..eq], l[(eq + 1)..].Trim('\'', '"'));
-            if (k == "ASYNCGRADER_RABBITMQ") amqp ??= v;
-            if (k == "ASYNCGRADER_POSTGRES") pg ??= v;
-        }
-    }
-    return (amqp ?? throw new InvalidOperationException("ASYNCGRADER_RABBITMQ not set (scripts/services.sh up)"),
-        pg ?? throw new InvalidOperationException("ASYNCGRADER_POSTGRES not set"));
-}
-
 /// <summary>Returns at once: measures the batch machinery without the sandbox.</summary>
 sealed class NullSandbox : ISandbox
 {
@@ -224,62 +204,5 @@ sealed class NullSandbox : ISandbox
             Status = JobStatus.Succeeded, GlobalsJson = job.GlobalsJson, Grade = new Grade(correct, correct ? 1.0 : 0.0, "ok"),
             FuelUsed = 1, FuelLimit = 1000, PeakMemoryBytes = 1, Duration = TimeSpan.FromMilliseconds(0.01), RuntimeName = Name, RuntimeSha256 = new string('0', 64),
         });
-    }
-}
-
-/// <summary>Publishes live GradeRequested jobs as plain JSON and times each until its GradeCompleted arrives.</summary>
-sealed class LiveProbe : IAsyncDisposable
-{
-    private readonly IConnection _connection;
-    private readonly IChannel _consume, _publish;
-    private readonly string _queue, _runtime, _code;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<GradeCompleted>> _pending = new();
-
-    private LiveProbe(IConnection connection, IChannel consume, IChannel publish, string queue, string runtime, string code) =>
-        (_connection, _consume, _publish, _queue, _runtime, _code) = (connection, consume, publish, queue, runtime, code);
-
-    public static async Task<LiveProbe> StartAsync(string amqp, string queue, string runtime, string code)
-    {
-        var connection = await new ConnectionFactory { Uri = new Uri(amqp), ClientProvidedName = "asyncgrader-batch-bench" }.CreateConnectionAsync();
-        var consume = await connection.CreateChannelAsync();
-        var publish = await connection.CreateChannelAsync();
-        var probe = new LiveProbe(connection, consume, publish, queue, runtime, code);
-        await consume.ExchangeDeclareAsync("AsyncGrader.Contracts:GradeCompleted", ExchangeType.Fanout, durable: true);
-        var completions = (await consume.QueueDeclareAsync("", false, true, true)).QueueName;
-        await consume.QueueBindAsync(completions, "AsyncGrader.Contracts:GradeCompleted", "");
-        var consumer = new AsyncEventingBasicConsumer(consume);
-        consumer.ReceivedAsync += (_, ea) =>
-        {
-            var evt = JsonSerializer.Deserialize<GradeCompleted>(ea.Body.Span)!;
-            if (probe._pending.TryRemove(evt.JobId, out var done)) done.TrySetResult(evt);
-            return Task.CompletedTask;
-        };
-        await consume.BasicConsumeAsync(completions, true, consumer);
-        return probe;
-    }
-
-    /// <summary>One live job; its latency in ms.</summary>
-    public async Task<double> RunOneAsync()
-    {
-        var id = "bench-live-" + Guid.NewGuid().ToString("N");
-        var done = new TaskCompletionSource<GradeCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = done;
-        var body = JsonSerializer.SerializeToUtf8Bytes(new GradeRequested
-        {
-            JobId = id, CourseId = "bench-live", ProblemId = "p-live", LearnerId = "anon", Runtime = _runtime, Code = _code, Submission = "3.0",
-            Globals = JsonDocument.Parse("""{"expected": 3}""").RootElement,
-        });
-        var sw = Stopwatch.StartNew();
-        await _publish.BasicPublishAsync("", _queue, false, new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent }, body);
-        var evt = await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
-        if (evt.Status != GradeStatus.Succeeded) throw new InvalidOperationException($"live job ended {evt.Status}: {evt.Error}");
-        return sw.Elapsed.TotalMilliseconds;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _consume.DisposeAsync();
-        await _publish.DisposeAsync();
-        await _connection.DisposeAsync();
     }
 }

@@ -11,7 +11,6 @@
 //     --warmup N            jobs before measuring, default 3
 //     --concurrency N       worker concurrency (in-process), default = processor count
 // Connection settings: ASYNCGRADER_RABBITMQ / ASYNCGRADER_POSTGRES or .cache/services.env (scripts/services.sh).
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -20,8 +19,6 @@ using AsyncGrader.Data;
 using AsyncGrader.Sandbox;
 using AsyncGrader.Worker;
 using Microsoft.EntityFrameworkCore;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -29,7 +26,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 var opts = ParseArgs(args);
-var (amqpUri, postgres) = Settings();
+var (amqpUri, postgres) = Bench.Settings();
 string queue = opts.GetValueOrDefault("queue") ?? $"grade-requests-bench-{Guid.NewGuid():N}"[..32];
 string sandboxKind = opts.GetValueOrDefault("sandbox") ?? "wasm";
 int sequential = int.Parse(opts.GetValueOrDefault("sequential") ?? "20");
@@ -74,38 +71,12 @@ if (!external)
     Console.WriteLine($"worker started in {sw.ElapsedMilliseconds} ms (includes runtime warm-up)");
 }
 
-var factory = new ConnectionFactory { Uri = new Uri(amqpUri), ClientProvidedName = "asyncgrader-bench" };
-await using var connection = await factory.CreateConnectionAsync();
-await using var channel = await connection.CreateChannelAsync();
-await channel.ExchangeDeclareAsync("AsyncGrader.Contracts:GradeCompleted", ExchangeType.Fanout, durable: true);
-var completionQueue = (await channel.QueueDeclareAsync("", false, true, true)).QueueName;
-await channel.QueueBindAsync(completionQueue, "AsyncGrader.Contracts:GradeCompleted", "");
-var pending = new ConcurrentDictionary<string, (long Sent, TaskCompletionSource<(double Ms, GradeCompleted Evt)> Done)>();
-var consumer = new AsyncEventingBasicConsumer(channel);
-consumer.ReceivedAsync += (_, ea) =>
-{
-    var now = Stopwatch.GetTimestamp();
-    var evt = JsonSerializer.Deserialize<GradeCompleted>(ea.Body.Span)!;
-    if (pending.TryRemove(evt.JobId, out var p))
-        p.Done.TrySetResult((Stopwatch.GetElapsedTime(p.Sent, now).TotalMilliseconds, evt));
-    return Task.CompletedTask;
-};
-await channel.BasicConsumeAsync(completionQueue, true, consumer);
-await using var publishChannel = await connection.CreateChannelAsync();
-var props = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
+await using var client = await GradingClient.ConnectAsync(amqpUri, "asyncgrader-bench");
 
-async Task<Task<(double Ms, GradeCompleted Evt)>> Send()
+Task<Task<(double Ms, GradeCompleted Evt)>> Send() => client.SendAsync(queue, new GradeRequested
 {
-    var id = "bench-" + Guid.NewGuid().ToString("N");
-    var body = JsonSerializer.SerializeToUtf8Bytes(new GradeRequested
-    {
-        JobId = id, CourseId = "bench", ProblemId = "trivial", LearnerId = "anon", Runtime = runtime, Code = code, Submission = "42",
-    });
-    var tcs = new TaskCompletionSource<(double, GradeCompleted)>(TaskCreationOptions.RunContinuationsAsynchronously);
-    pending[id] = (Stopwatch.GetTimestamp(), tcs);
-    await publishChannel.BasicPublishAsync("", queue, false, props, body);
-    return tcs.Task;
-}
+    JobId = "bench-" + Guid.NewGuid().ToString("N"), CourseId = "bench", ProblemId = "trivial", LearnerId = "anon", Runtime = runtime, Code = code, Submission = "42",
+});
 
 for (int i = 0; i < warmup; i++) await (await Send()).WaitAsync(TimeSpan.FromMinutes(5));
 
@@ -129,9 +100,9 @@ var cpuAfter = CpuUsage.Snapshot();
 if (burstResults.Any(r => r.Evt.Status != GradeStatus.Succeeded)) throw new InvalidOperationException("a burst job failed");
 
 var sb = new StringBuilder();
-sb.AppendLine($"sequential ({sequential} jobs, one at a time): end-to-end p50 {P(seq, 50):F1} ms, p99 {P(seq, 99):F1} ms, max {seq.DefaultIfEmpty().Max():F1} ms; sandbox run p50 {P(sandboxMs, 50):F1} ms; service overhead p50 {P(seq.Zip(sandboxMs, (a, b) => a - b).ToList(), 50):F1} ms");
+sb.AppendLine($"sequential ({sequential} jobs, one at a time): end-to-end p50 {Bench.P(seq, 50):F1} ms, p99 {Bench.P(seq, 99):F1} ms, max {seq.DefaultIfEmpty().Max():F1} ms; sandbox run p50 {Bench.P(sandboxMs, 50):F1} ms; service overhead p50 {Bench.P(seq.Zip(sandboxMs, (a, b) => a - b).ToList(), 50):F1} ms");
 var bl = burstResults.Select(r => r.Ms).ToList();
-sb.AppendLine($"burst ({burst} jobs at once, concurrency {concurrency}): {burst / burstSw.Elapsed.TotalSeconds:F2} jobs/s, end-to-end p50 {P(bl, 50):F1} ms, p99 {P(bl, 99):F1} ms, wall {burstSw.Elapsed.TotalSeconds:F1} s");
+sb.AppendLine($"burst ({burst} jobs at once, concurrency {concurrency}): {burst / burstSw.Elapsed.TotalSeconds:F2} jobs/s, end-to-end p50 {Bench.P(bl, 50):F1} ms, p99 {Bench.P(bl, 99):F1} ms, wall {burstSw.Elapsed.TotalSeconds:F1} s");
 sb.AppendLine($"fuel per trivial job: {burstResults[0].Evt.FuelUsed:N0}");
 sb.AppendLine("CPU per burst job (ms): " + CpuUsage.PerJob(cpuBefore, cpuAfter, burst));
 Console.Write(sb.ToString());
@@ -139,18 +110,9 @@ Console.Write(sb.ToString());
 if (app is not null) { await app.StopAsync(); await app.DisposeAsync(); }
 if (!opts.ContainsKey("queue"))
 {
-    await channel.QueueDeleteAsync(queue);
-    await channel.ExchangeDeleteAsync(queue);
+    await client.DeleteQueueAsync(queue);
 }
 return 0;
-
-static double P(List<double> xs, double p)
-{
-    if (xs.Count == 0) return double.NaN;
-    var s = xs.OrderBy(x => x).ToList();
-    var rank = (int)Math.Ceiling(p / 100 * s.Count) - 1;
-    return s[Math.Clamp(rank, 0, s.Count - 1)];
-}
 
 static Dictionary<string, string?> ParseArgs(string[] args)
 {
@@ -162,26 +124,6 @@ static Dictionary<string, string?> ParseArgs(string[] args)
         d[key] = i + 1 < args.Length && !args[i + 1].StartsWith("--") ? args[++i] : null;
     }
     return d;
-}
-
-static (string Amqp, string Postgres) Settings()
-{
-    var values = new Dictionary<string, string>();
-    for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-    {
-        var f = Path.Combine(dir.FullName, ".cache", "services.env");
-        if (!File.Exists(f)) continue;
-        foreach (var line in File.ReadAllLines(f))
-        {
-            var l = line.StartsWith("export ") ? line[7..] : line;
-            int eq = l.IndexOf('=');
-            if (eq > 0) values[l[..eq]] = l[(eq + 1)..].Trim('\'', '"');
-        }
-        break;
-    }
-    string Get(string n) => Environment.GetEnvironmentVariable(n) is { Length: > 0 } v ? v
-        : values.TryGetValue(n, out var f) ? f : throw new InvalidOperationException($"{n} not set: run scripts/services.sh");
-    return (Get("ASYNCGRADER_RABBITMQ"), Get("ASYNCGRADER_POSTGRES"));
 }
 
 /// <summary>Returns at once: isolates the service's own overhead (broker, database, outbox).</summary>
