@@ -14,7 +14,6 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> _write;
     private readonly Task _loop;
-    private readonly CancellationTokenSource _stop = new();
 
     public int MaxGroup { get; }
 
@@ -55,7 +54,8 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     {
         try
         {
-            var results = await _write([.. group.Select(p => p.Item)], _stop.Token).ConfigureAwait(false);
+            // Not cancellable: once a group is sent, its outcome must reach every caller.
+            var results = await _write([.. group.Select(p => p.Item)], CancellationToken.None).ConfigureAwait(false);
             for (int i = 0; i < group.Count; i++) group[i].Done.TrySetResult(results[i]);
             return true;
         }
@@ -70,7 +70,6 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        _stop.Dispose();
     }
 
     private sealed record Pending(TItem Item, TaskCompletionSource<TResult> Done, CancellationToken Cancellation);

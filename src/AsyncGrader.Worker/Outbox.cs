@@ -118,18 +118,15 @@ public sealed class OutboxPublisher(
         catch (Exception ex) { logger.LogInformation("Outbox drain on shutdown stopped: {Message}", ex.Message); }
     }
 
-    public Task<int> PublishBatchAsync(CancellationToken ct) => PublishAsync(dbs, bus, TimeSpan.FromMilliseconds(options.OutboxGraceMs), ct);
-
     /// <summary>
-    /// Publishes unpublished outbox rows older than <paramref name="grace"/> (up to
-    /// <see cref="BatchSize"/>) and marks them published, in one transaction. Rows locked by
-    /// another publisher are skipped.
+    /// Publishes unpublished outbox rows older than OutboxGraceMs (up to <see cref="BatchSize"/>)
+    /// and marks them published, in one transaction. Rows locked by another publisher are skipped.
     /// </summary>
-    public static async Task<int> PublishAsync(IDbContextFactory<GraderDbContext> dbs, IPublishEndpoint bus, TimeSpan grace, CancellationToken ct)
+    private async Task<int> PublishBatchAsync(CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var before = DateTimeOffset.UtcNow - grace;
+        var before = DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(options.OutboxGraceMs);
         var rows = await db.Outbox.FromSql($"SELECT * FROM outbox WHERE published_at IS NULL AND created_at < {before} ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED").ToListAsync(ct);
         if (rows.Count == 0) return 0;
         foreach (var row in rows)
