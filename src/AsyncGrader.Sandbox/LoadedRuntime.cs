@@ -34,6 +34,8 @@ public sealed class LoadedRuntime
     public WasiState WasiState { get; }
     public TimeSpan CompileTime { get; }
     public TimeSpan InitTime { get; }
+    /// <summary>Time spent building the runtime's ahead-of-time image during this load (null: none was built).</summary>
+    public TimeSpan? ImageBuildTime { get; private init; }
 
     public RuntimeInfo Info => new(Manifest.Name, Manifest.Version, Manifest.Sha256, Manifest.World,
         new JobLimits(Manifest.Limits.Fuel, Manifest.Limits.MemoryBytes, Manifest.Limits.TimeoutMs, Manifest.Limits.OutputBytes));
@@ -59,7 +61,16 @@ public sealed class LoadedRuntime
     {
         if (options.VerifyRuntimeFiles) Verify(manifest, directory);
         var sw = Stopwatch.StartNew();
-        var module = Module.Compile(engine, File.ReadAllBytes(Path.Combine(directory, manifest.Module)), manifest.Name);
+        var wasm = File.ReadAllBytes(Path.Combine(directory, manifest.Module));
+        TimeSpan? imageBuildTime = null;
+        if (engine.Config.CodeCacheDirectory is not null && options.BuildImages && !Module.ImageExists(engine, wasm)
+            && options.FindCrossgen2() is { } crossgen2)
+        {
+            Module.BuildImage(engine, wasm, crossgen2);
+            imageBuildTime = sw.Elapsed;
+            sw.Restart();
+        }
+        var module = Module.Compile(engine, wasm, manifest.Name);
         var compileTime = sw.Elapsed;
 
         var builder = new WasiConfigurationBuilder()
@@ -100,6 +111,6 @@ public sealed class LoadedRuntime
                 throw new InvalidOperationException($"runtime {manifest.Name}: init failed: {error}\nstderr: {ctx.Stderr.GetText()}");
             return (instance.CaptureSnapshot(), ctx.CaptureState());
         }).GetAwaiter().GetResult();
-        return new LoadedRuntime(manifest, directory, module, wasi, linker, snapshot, state, compileTime, sw.Elapsed);
+        return new LoadedRuntime(manifest, directory, module, wasi, linker, snapshot, state, compileTime, sw.Elapsed) { ImageBuildTime = imageBuildTime };
     }
 }

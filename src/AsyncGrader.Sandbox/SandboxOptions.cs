@@ -22,6 +22,47 @@ public sealed class SandboxOptions
     /// <summary>Verify every runtime file's sha256 against its manifest when loading it.</summary>
     public bool VerifyRuntimeFiles { get; set; } = true;
 
+    /// <summary>
+    /// Compile guest code fully optimised on its first call instead of through the JIT's tiers
+    /// (<see cref="AsyncGrader.Wasm.EngineConfig.OptimizeEagerly"/>). Used when the sandbox creates its engine.
+    /// </summary>
+    public bool OptimizeEagerly { get; set; }
+
+    /// <summary>
+    /// Directory of ahead-of-time compiled runtime images (native code, keyed by module and engine
+    /// build; see docs/ENGINE.md). Null: runtimes are compiled in memory at load. Anyone who can
+    /// write here can run native code in the host: give it the service's own permissions.
+    /// </summary>
+    public string? ImageCacheDirectory { get; set; }
+
+    /// <summary>When a runtime has no image yet, build it with crossgen2 before loading (seconds, once per module and engine build).</summary>
+    public bool BuildImages { get; set; } = true;
+
+    /// <summary>crossgen2 executable for building images. Default: the one shipped next to the application (crossgen2/crossgen2).</summary>
+    public string? Crossgen2Path { get; set; }
+
+    /// <summary>The default image directory: $XDG_CACHE_HOME/asyncgrader/images, else ~/.cache/asyncgrader/images.</summary>
+    public static string DefaultImageCacheDirectory()
+    {
+        var root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (string.IsNullOrEmpty(root)) root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "asyncgrader", "images");
+    }
+
+    /// <summary>The crossgen2 to build images with, or null when none is available.</summary>
+    public string? FindCrossgen2()
+    {
+        var path = Crossgen2Path ?? Path.Combine(AppContext.BaseDirectory, "crossgen2", OperatingSystem.IsWindows() ? "crossgen2.exe" : "crossgen2");
+        return File.Exists(path) ? path : null;
+    }
+
+    /// <summary>The engine these options describe (what <see cref="WasmSandbox"/> creates when given none).</summary>
+    public AsyncGrader.Wasm.Engine CreateEngine() => new(new AsyncGrader.Wasm.EngineConfig
+    {
+        OptimizeEagerly = OptimizeEagerly,
+        CodeCacheDirectory = ImageCacheDirectory,
+    });
+
     public static string? FindDefaultRuntimesDirectory()
     {
         var env = Environment.GetEnvironmentVariable("ASYNCGRADER_RUNTIMES");

@@ -17,11 +17,14 @@ public sealed class WasmSandbox : ISandbox
     public WasmSandbox(SandboxOptions options, Engine? engine = null)
     {
         _options = options;
-        Engine = engine ?? new Engine();
+        Engine = engine ?? options.CreateEngine();
         Registry = new RuntimeRegistry(Engine, options);
     }
 
     public Engine Engine { get; }
+
+    /// <summary>The crossgen2 this sandbox builds runtime images with, or null when none is available.</summary>
+    public string? FindCrossgen2() => _options.FindCrossgen2();
     public RuntimeRegistry Registry { get; }
 
     public IReadOnlyList<RuntimeInfo> Runtimes => Registry.Manifests

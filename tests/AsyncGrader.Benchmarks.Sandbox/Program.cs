@@ -3,7 +3,11 @@
 //
 //   dotnet run --project tests/AsyncGrader.Benchmarks.Sandbox -c Release [-- --quick] [-- --no-docs]
 //   dotnet run --project tests/AsyncGrader.Benchmarks.Sandbox -c Release -- --sustained
+//   DOTNET_TieredCompilation=0 dotnet run --project tests/AsyncGrader.Benchmarks.Sandbox -c Release -- --images --no-docs
 //
+// --images runs the runtimes the way the worker does: code from ahead-of-time images (built into
+// the default image directory when missing), the rest compiled fully optimised on first call; with
+// tiered compilation off, as in the worker, or the hot image methods are re-JIT-compiled.
 // Prints a markdown report and writes it to the "Sandbox" section of docs/BENCHMARKS.md.
 // --sustained only measures trivial python jobs back to back after the JIT has settled (jobs/s,
 // process CPU and allocations per job, with 1 and 2 callers) and prints a table; no docs.
@@ -61,7 +65,12 @@ var js = new[]
     new Workload("c", "compute: fib(25)", "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\nr = fib(25);", "{}", null, 3, 20 / scale),
 };
 
-var sandbox = new WasmSandbox(new SandboxOptions());
+bool images = args.Contains("--images");
+var sandbox = new WasmSandbox(images
+    ? new SandboxOptions { ImageCacheDirectory = SandboxOptions.DefaultImageCacheDirectory(), OptimizeEagerly = true }
+    : new SandboxOptions());
+if (images && Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") != "0")
+    Console.Error.WriteLine("warning: --images without DOTNET_TieredCompilation=0: hot image methods get re-JIT-compiled");
 var loadTimes = new Dictionary<string, (TimeSpan Compile, TimeSpan Init, long SnapshotBytes)>();
 foreach (var name in new[] { "python-3.11", "javascript" })
 {
@@ -69,7 +78,8 @@ foreach (var name in new[] { "python-3.11", "javascript" })
     var sw = Stopwatch.StartNew();
     var rt = sandbox.Registry.Get(name);
     loadTimes[name] = (rt.CompileTime, rt.InitTime, rt.Snapshot.MemoryBytes);
-    Console.Error.WriteLine($"{name}: loaded in {sw.Elapsed.TotalSeconds:F1} s (compile {rt.CompileTime.TotalSeconds:F1} s, init+snapshot {rt.InitTime.TotalSeconds:F1} s)");
+    Console.Error.WriteLine($"{name}: loaded in {sw.Elapsed.TotalSeconds:F1} s ({(rt.ImageBuildTime is { } b ? $"image built in {b.TotalSeconds:F1} s, " : "")}"
+        + $"{(rt.Module.FromImage ? "code loaded from image" : "compile")} {rt.CompileTime.TotalSeconds:F1} s, init+snapshot {rt.InitTime.TotalSeconds:F1} s)");
 }
 
 if (args.Contains("--sustained"))

@@ -700,6 +700,17 @@ internal sealed class FunctionCompiler
         _il.Emit(op, token);
     }
 
+    /// <summary>Pushes the canonical signature id of the module's type <paramref name="typeIndex"/>.</summary>
+    private void EmitTypeId(int typeIndex)
+    {
+        if (_m.TypeIdFields is { } fields)
+        {
+            var field = fields[typeIndex] ??= _m.ModuleType.DefineField($"t{typeIndex}", typeof(int), FieldAttributes.Public | FieldAttributes.Static);
+            _il.Emit(OpCodes.Ldsfld, field);
+        }
+        else EmitIntConst(_m.Engine.Signatures.IdOf(_m.Definition.Types[typeIndex]));
+    }
+
     private void EmitIntConst(int v)
     {
         switch (v)
@@ -856,7 +867,7 @@ internal sealed class FunctionCompiler
         EmitIntConst(table);
         _il.Emit(OpCodes.Ldelem_Ref);
         EmitField(OpCodes.Ldfld, F.TableElements);
-        EmitIntConst(_m.Engine.Signatures.IdOf(type));
+        EmitTypeId((int)typeIndex);
         _il.Emit(OpCodes.Call, M.IndirectTarget);
         var f = Scratch(typeof(Func));
         _il.Emit(OpCodes.Stloc, f);
@@ -895,25 +906,129 @@ internal sealed class FunctionCompiler
 
     // ---- memory -----------------------------------------------------------------------------
 
+    /// <summary>
+    /// Scalar loads and stores, emitted inline rather than as calls to <see cref="MemoryOps"/>:
+    /// RyuJIT inlines nothing into a method with more than 512 locals (interpreter loops) and an
+    /// ahead-of-time image cannot inline across assemblies, so a helper call would stay a call.
+    /// The bounds check is the same as MemoryOps.At: the whole access inside the buffer, or a trap.
+    /// </summary>
     private void EmitMemoryAccess(Opcode op, WasmReader r)
     {
         var (_, offset) = r.ReadMemArg();
-        bool isStore = op >= Opcode.I32Store;
-        EmitIntConst((int)offset);
-        EmitMemoryOperands(isStore);
-        _il.Emit(OpCodes.Call, M.Memory[op]);
-        if (isStore) PopN(2);
-        else
+        var il = _il;
+        var (size, type) = op switch
         {
-            Pop();
-            Push(op switch
-            {
-                Opcode.I32Load or Opcode.I32Load8S or Opcode.I32Load8U or Opcode.I32Load16S or Opcode.I32Load16U => ValueType.I32,
-                Opcode.F32Load => ValueType.F32,
-                Opcode.F64Load => ValueType.F64,
-                _ => ValueType.I64,
-            });
+            Opcode.I32Load or Opcode.I32Store => (4, ValueType.I32),
+            Opcode.I64Load or Opcode.I64Store => (8, ValueType.I64),
+            Opcode.F32Load or Opcode.F32Store => (4, ValueType.F32),
+            Opcode.F64Load or Opcode.F64Store => (8, ValueType.F64),
+            Opcode.I32Load8S or Opcode.I32Load8U or Opcode.I32Store8 => (1, ValueType.I32),
+            Opcode.I32Load16S or Opcode.I32Load16U or Opcode.I32Store16 => (2, ValueType.I32),
+            Opcode.I64Load8S or Opcode.I64Load8U or Opcode.I64Store8 => (1, ValueType.I64),
+            Opcode.I64Load16S or Opcode.I64Load16U or Opcode.I64Store16 => (2, ValueType.I64),
+            _ => (4, ValueType.I64), // I64Load32S/U, I64Store32
+        };
+        bool isStore = op >= Opcode.I32Store;
+        LocalBuilder? value = null;
+        if (isStore)
+        {
+            value = Scratch(ClrTypes.Of(type));
+            il.Emit(OpCodes.Stloc, value);
         }
+
+        // ea = (ulong)(uint)addr + offset; if (ea + size > (ulong)mem.Length) trap
+        var ea = Scratch(typeof(ulong));
+        il.Emit(OpCodes.Conv_U8);
+        if (offset != 0)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)offset);
+            il.Emit(OpCodes.Add);
+        }
+        il.Emit(OpCodes.Stloc, ea);
+        il.Emit(OpCodes.Ldloc, ea);
+        il.Emit(OpCodes.Ldc_I8, (long)size);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Ldloc, _mem!);
+        il.Emit(OpCodes.Ldlen);
+        il.Emit(OpCodes.Conv_U8);
+        var inBounds = il.DefineLabel();
+        il.Emit(OpCodes.Ble_Un, inBounds);
+        il.Emit(OpCodes.Call, M.ThrowMemoryOutOfBounds);
+        il.MarkLabel(inBounds);
+
+        if (isStore)
+        {
+            // Mark the written 256-byte pages dirty (snapshot restore copies only those). In bounds
+            // by construction: the access is inside mem, and dirty has one flag per page of mem.
+            EmitMarkDirty(ea, 0);
+            if (size > 1) EmitMarkDirty(ea, size - 1);
+        }
+
+        // ref mem[ea]
+        il.Emit(OpCodes.Ldloc, _mem!);
+        il.Emit(OpCodes.Call, M.ArrayData);
+        il.Emit(OpCodes.Ldloc, ea);
+        il.Emit(OpCodes.Conv_I);
+        il.Emit(OpCodes.Add);
+
+        if (isStore)
+        {
+            il.Emit(OpCodes.Ldloc, value!);
+            if (type == ValueType.I64 && size < 8) il.Emit(OpCodes.Conv_I4);
+            if (size > 1) il.Emit(OpCodes.Unaligned, (byte)1);
+            il.Emit(op switch
+            {
+                Opcode.I32Store8 or Opcode.I64Store8 => OpCodes.Stind_I1,
+                Opcode.I32Store16 or Opcode.I64Store16 => OpCodes.Stind_I2,
+                Opcode.I64Store => OpCodes.Stind_I8,
+                Opcode.F32Store => OpCodes.Stind_R4,
+                Opcode.F64Store => OpCodes.Stind_R8,
+                _ => OpCodes.Stind_I4,
+            });
+            PopN(2);
+            return;
+        }
+
+        if (size > 1) il.Emit(OpCodes.Unaligned, (byte)1);
+        switch (op)
+        {
+            case Opcode.I32Load: il.Emit(OpCodes.Ldind_I4); break;
+            case Opcode.I64Load: il.Emit(OpCodes.Ldind_I8); break;
+            case Opcode.F32Load: il.Emit(OpCodes.Ldind_R4); break;
+            case Opcode.F64Load: il.Emit(OpCodes.Ldind_R8); break;
+            case Opcode.I32Load8S: il.Emit(OpCodes.Ldind_I1); break;
+            case Opcode.I32Load8U: il.Emit(OpCodes.Ldind_U1); break;
+            case Opcode.I32Load16S: il.Emit(OpCodes.Ldind_I2); break;
+            case Opcode.I32Load16U: il.Emit(OpCodes.Ldind_U2); break;
+            case Opcode.I64Load8S: il.Emit(OpCodes.Ldind_I1); il.Emit(OpCodes.Conv_I8); break;
+            case Opcode.I64Load8U: il.Emit(OpCodes.Ldind_U1); il.Emit(OpCodes.Conv_U8); break;
+            case Opcode.I64Load16S: il.Emit(OpCodes.Ldind_I2); il.Emit(OpCodes.Conv_I8); break;
+            case Opcode.I64Load16U: il.Emit(OpCodes.Ldind_U2); il.Emit(OpCodes.Conv_U8); break;
+            case Opcode.I64Load32S: il.Emit(OpCodes.Ldind_I4); il.Emit(OpCodes.Conv_I8); break;
+            default: il.Emit(OpCodes.Ldind_U4); il.Emit(OpCodes.Conv_U8); break; // I64Load32U
+        }
+        Pop();
+        Push(type);
+    }
+
+    /// <summary>dirty[(ea + delta) >> DirtyPageShift] = 1</summary>
+    private void EmitMarkDirty(LocalBuilder ea, int delta)
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldloc, _dirty!);
+        il.Emit(OpCodes.Call, M.ArrayData);
+        il.Emit(OpCodes.Ldloc, ea);
+        if (delta != 0)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)delta);
+            il.Emit(OpCodes.Add);
+        }
+        EmitIntConst(Memory.DirtyPageShift);
+        il.Emit(OpCodes.Shr_Un);
+        il.Emit(OpCodes.Conv_I);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Stind_I1);
     }
 
     // ---- 0xFC prefix: saturating truncation, bulk memory, tables -----------------------------
@@ -1275,6 +1390,10 @@ internal sealed class FunctionCompiler
         public static readonly MethodInfo ThrowInterrupted = typeof(Throw).GetMethod(nameof(Throw.Interrupted))!;
         public static readonly MethodInfo ThrowOutOfFuel = typeof(Throw).GetMethod(nameof(Throw.OutOfFuel))!;
         public static readonly MethodInfo ThrowUnreachable = typeof(Throw).GetMethod(nameof(Throw.Unreachable))!;
+        public static readonly MethodInfo ThrowMemoryOutOfBounds = typeof(Throw).GetMethod(nameof(Throw.MemoryOutOfBounds))!;
+        public static readonly MethodInfo ArrayData = typeof(System.Runtime.InteropServices.MemoryMarshal).GetMethods()
+            .Single(m => m.Name == nameof(System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
+            .MakeGenericMethod(typeof(byte));
         public static readonly MethodInfo Int32BitsToSingle = typeof(BitConverter).GetMethod(nameof(BitConverter.Int32BitsToSingle))!;
         public static readonly MethodInfo Int64BitsToDouble = typeof(BitConverter).GetMethod(nameof(BitConverter.Int64BitsToDouble))!;
         public static readonly MethodInfo SingleToInt32Bits = typeof(BitConverter).GetMethod(nameof(BitConverter.SingleToInt32Bits))!;

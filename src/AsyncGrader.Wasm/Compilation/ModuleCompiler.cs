@@ -16,6 +16,13 @@ internal sealed class ModuleCompileContext
     /// <summary>Per function index: the method of a defined function (null for imports).</summary>
     public required MethodInfo?[] Methods;
     public required ModuleBuilder ModuleBuilder;
+    public required TypeBuilder ModuleType;
+    /// <summary>
+    /// Ahead-of-time images only: per type index, a static field holding the type's canonical
+    /// signature id, set when the image is loaded (ids are per engine, so they cannot be constants
+    /// in a file). Null when compiling in memory: the ids are then emitted as constants.
+    /// </summary>
+    public FieldInfo?[]? TypeIdFields;
     /// <summary>Metadata tokens of engine fields used by compiled code, resolved once per module.</summary>
     public Dictionary<FieldInfo, int> FieldTokens { get; } = new();
 }
@@ -37,9 +44,11 @@ internal sealed class CompiledModule
 }
 
 /// <summary>
-/// Compiles a validated module into one dynamic type: instance fields for private globals and
-/// one static method per defined function. The JIT compiles each method on its first call, so
-/// functions that never run cost only their IL.
+/// Compiles a validated module into one type: instance fields for private globals and one static
+/// method per defined function. In memory (the default) the type lives in a dynamic assembly and
+/// the JIT compiles each method on its first call, so functions that never run cost only their
+/// IL. <see cref="Persist"/> writes the same type to an assembly file instead, for an
+/// ahead-of-time compiler to turn into native code (see <see cref="Runtime.CodeCache"/>).
 /// </summary>
 internal static class ModuleCompiler
 {
@@ -51,6 +60,37 @@ internal static class ModuleCompiler
         var asm = DynamicAssemblies.Create($"wasm{id}");
         var mb = asm.DefineDynamicModule($"wasm{id}");
         var tb = mb.DefineType($"Wasm.Module{id}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(InstanceContext));
+        var ctx = Emit(engine, def, mb, tb, aheadOfTime: false);
+        return Bake(engine, def, name, tb.CreateType()!, ctx.TypeIdFields);
+    }
+
+    /// <summary>The type name inside an ahead-of-time image.</summary>
+    public const string PersistedTypeName = "Wasm.Module";
+
+    /// <summary>Writes the module's compiled IL as the assembly <paramref name="assemblyName"/> to <paramref name="path"/>.</summary>
+    public static void Persist(Engine engine, ModuleDefinition def, string assemblyName, string path)
+    {
+        var asm = new PersistedAssemblyBuilder(new AssemblyName(assemblyName), typeof(object).Assembly);
+        DynamicAssemblies.GrantAccess(asm);
+        var mb = asm.DefineDynamicModule(assemblyName);
+        var tb = mb.DefineType(PersistedTypeName, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(InstanceContext));
+        Emit(engine, def, mb, tb, aheadOfTime: true);
+        tb.CreateType();
+        asm.Save(path);
+    }
+
+    /// <summary>Binds a loaded ahead-of-time image (written by <see cref="Persist"/> for the same module) to <paramref name="engine"/>.</summary>
+    public static CompiledModule FromImage(Engine engine, ModuleDefinition def, string name, Assembly image)
+    {
+        var type = image.GetType(PersistedTypeName, throwOnError: true)!;
+        var typeIds = new FieldInfo?[def.Types.Count];
+        foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Static))
+            if (field.Name.StartsWith('t') && int.TryParse(field.Name.AsSpan(1), out int t)) typeIds[t] = field;
+        return Bake(engine, def, name, type, typeIds);
+    }
+
+    private static ModuleCompileContext Emit(Engine engine, ModuleDefinition def, ModuleBuilder mb, TypeBuilder tb, bool aheadOfTime)
+    {
         var ctor = tb.DefineDefaultConstructor(MethodAttributes.Public);
 
         // Globals that are neither imported nor exported live as typed fields of the context.
@@ -63,14 +103,12 @@ internal static class ModuleCompiler
         }
 
         var methods = new MethodBuilder?[def.TotalFunctionCount];
-        var names = new string[def.TotalFunctionCount];
-        for (int f = 0; f < def.TotalFunctionCount; f++)
+        for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
         {
-            names[f] = def.FunctionName(f);
-            if (f < def.ImportedFunctionCount) continue;
             var type = def.FunctionType(f);
             var m = tb.DefineMethod($"f{f}", MethodAttributes.Public | MethodAttributes.Static, ClrTypes.ReturnType(type), ClrTypes.Parameters(type, tb));
-            if (engine.Config.OptimizeEagerly) m.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+            // An ahead-of-time compiler skips AggressiveOptimization methods (they are left to the JIT).
+            if (engine.Config.OptimizeEagerly && !aheadOfTime) m.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
             methods[f] = m;
         }
 
@@ -82,17 +120,29 @@ internal static class ModuleCompiler
             GlobalFields = globalBuilders,
             Methods = methods,
             ModuleBuilder = mb,
+            ModuleType = tb,
+            TypeIdFields = aheadOfTime ? new FieldInfo?[def.Types.Count] : null,
         };
         for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
             new FunctionCompiler(ctx, f, methods[f]!).Compile();
 
-        // static InstanceContext New() => new ModuleN();
+        // static InstanceContext New() => new Module();
         var factory = tb.DefineMethod("New", MethodAttributes.Public | MethodAttributes.Static, typeof(InstanceContext), Type.EmptyTypes);
         var il = factory.GetILGenerator();
         il.Emit(OpCodes.Newobj, ctor);
         il.Emit(OpCodes.Ret);
+        return ctx;
+    }
 
-        var baked = tb.CreateType()!;
+    private static CompiledModule Bake(Engine engine, ModuleDefinition def, string name, Type baked, FieldInfo?[]? typeIdFields)
+    {
+        // Ids first: an image's code reads them from these fields.
+        if (typeIdFields is not null)
+            for (int t = 0; t < typeIdFields.Length; t++)
+                typeIdFields[t]?.SetValue(null, engine.Signatures.IdOf(def.Types[t]));
+
+        var names = new string[def.TotalFunctionCount];
+        for (int f = 0; f < names.Length; f++) names[f] = def.FunctionName(f);
         var pointers = new IntPtr[def.TotalFunctionCount];
         // One GetMethods call, not GetMethod(name) per function: lookup by name scans the type's
         // methods each time, which is quadratic (8,000 functions: 8 s instead of 0.3 s).
@@ -100,8 +150,9 @@ internal static class ModuleCompiler
         for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
             pointers[f] = bakedMethods[$"f{f}"].MethodHandle.GetFunctionPointer();
         var fields = new FieldInfo?[def.TotalGlobalCount];
-        for (int g = 0; g < fields.Length; g++)
-            if (globalBuilders[g] is not null) fields[g] = baked.GetField($"g{g}");
+        var exportedGlobals = def.Exports.Where(e => e.Kind == ExternKind.Global).Select(e => (int)e.Index).ToHashSet();
+        for (int g = def.ImportedGlobalCount; g < def.TotalGlobalCount; g++)
+            if (!exportedGlobals.Contains(g)) fields[g] = baked.GetField($"g{g}");
 
         Invoker.RegisterNames(baked, name, names);
         return new CompiledModule

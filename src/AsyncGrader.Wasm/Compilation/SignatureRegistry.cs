@@ -145,9 +145,12 @@ internal static class DynamicAssemblies
     public static AssemblyBuilder Create(string name)
     {
         var asm = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName(name), AssemblyBuilderAccess.Run);
+        GrantAccess(asm);
+        return asm;
+    }
+
+    public static void GrantAccess(AssemblyBuilder asm) =>
         asm.SetCustomAttribute(new CustomAttributeBuilder(
             typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
             [typeof(DynamicAssemblies).Assembly.GetName().Name!]));
-        return asm;
-    }
 }

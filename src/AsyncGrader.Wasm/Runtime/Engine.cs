@@ -16,6 +16,12 @@ public sealed class EngineConfig
     /// </summary>
     public bool OptimizeEagerly { get; init; }
 
+    /// <summary>
+    /// Directory of ahead-of-time compiled module images (<see cref="Module.BuildImage"/>). A module
+    /// whose image is there is loaded from it instead of being compiled in memory. Null: none.
+    /// </summary>
+    public string? CodeCacheDirectory { get; init; }
+
     /// <summary>Stack size of the engine's guest threads (reserved address space; only touched pages are committed).</summary>
     public int GuestThreadStackBytes { get; init; } = 512 * 1024 * 1024;
 }
@@ -31,7 +37,10 @@ public sealed class Engine
         Config = config ?? new EngineConfig();
         Signatures = new Compilation.SignatureRegistry();
         GuestThreads = new Runtime.GuestThreadPool(Config.GuestThreadStackBytes);
+        if (Config.CodeCacheDirectory is { } dir) CodeCache = new Runtime.CodeCache(dir);
     }
+
+    internal Runtime.CodeCache? CodeCache { get; }
 
     public EngineConfig Config { get; }
 
