@@ -157,7 +157,7 @@ internal sealed class FunctionCompiler
         EmitField(OpCodes.Ldfld, F.StoreStackLimit);
         il.Emit(OpCodes.Bge_Un, ok);
         il.MarkLabel(bad);
-        il.Emit(OpCodes.Call, M.ThrowStack);
+        EmitTrap(M.ThrowStack);
         il.MarkLabel(ok);
         EmitChecks();
     }
@@ -171,7 +171,7 @@ internal sealed class FunctionCompiler
         il.Emit(OpCodes.Volatile);
         EmitField(OpCodes.Ldfld, F.StoreInterrupt);
         il.Emit(OpCodes.Brfalse, ok);
-        il.Emit(OpCodes.Call, M.ThrowInterrupted);
+        EmitTrap(M.ThrowInterrupted);
         il.MarkLabel(ok);
         if (_fuel)
         {
@@ -181,9 +181,19 @@ internal sealed class FunctionCompiler
             il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Conv_I8);
             il.Emit(OpCodes.Bge, ok2);
-            il.Emit(OpCodes.Call, M.ThrowOutOfFuel);
+            EmitTrap(M.ThrowOutOfFuel);
             il.MarkLabel(ok2);
         }
+    }
+
+    /// <summary>
+    /// Raises the trap a <see cref="Throw"/> factory makes: <c>call; throw</c>, so the JIT knows
+    /// the path ends there (it keeps no values alive for it) and moves it out of the hot code.
+    /// </summary>
+    private void EmitTrap(MethodInfo factory)
+    {
+        _il.Emit(OpCodes.Call, factory);
+        _il.Emit(OpCodes.Throw);
     }
 
     /// <summary>store.FuelRemaining = local (before anything that reads or charges the store's fuel).</summary>
@@ -412,10 +422,7 @@ internal sealed class FunctionCompiler
             case Opcode.Unreachable:
                 FlushFuel();
                 CommitFuel();
-                il.Emit(OpCodes.Call, M.ThrowUnreachable);
-                // Tell the IL it does not fall through (the stack may hold values here).
-                il.Emit(OpCodes.Ldnull);
-                il.Emit(OpCodes.Throw);
+                EmitTrap(M.ThrowUnreachable);
                 SetUnreachable(top);
                 return;
             case Opcode.Nop:
@@ -953,7 +960,7 @@ internal sealed class FunctionCompiler
         il.Emit(OpCodes.Conv_U8);
         var inBounds = il.DefineLabel();
         il.Emit(OpCodes.Ble_Un, inBounds);
-        il.Emit(OpCodes.Call, M.ThrowMemoryOutOfBounds);
+        EmitTrap(M.ThrowMemoryOutOfBounds);
         il.MarkLabel(inBounds);
 
         if (isStore)

@@ -5,19 +5,24 @@ using AsyncGrader.Wasm.Runtime;
 
 namespace AsyncGrader.Wasm.Compilation;
 
-/// <summary>Throw helpers: kept out of line so the compiled fast paths stay small.</summary>
+/// <summary>
+/// Trap factories: kept out of line so the compiled fast paths stay small. Callers write
+/// <c>throw Throw.X()</c> (compiled code: <c>call X; throw</c>) so the JIT sees that the path ends:
+/// a helper that threw itself would look like a call that returns, and values live across it
+/// would be kept out of registers.
+/// </summary>
 internal static class Throw
 {
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void Trap(TrapKind kind) => throw new WasmTrap(kind);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void Unreachable() => throw new WasmTrap(TrapKind.Unreachable);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void MemoryOutOfBounds() => throw new WasmTrap(TrapKind.MemoryOutOfBounds);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void TableOutOfBounds() => throw new WasmTrap(TrapKind.TableOutOfBounds);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void DivideByZero() => throw new WasmTrap(TrapKind.IntegerDivideByZero);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void Overflow() => throw new WasmTrap(TrapKind.IntegerOverflow);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void InvalidConversion() => throw new WasmTrap(TrapKind.InvalidConversionToInteger);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void CallStackExhausted() => throw new WasmTrap(TrapKind.CallStackExhausted);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void Interrupted() => throw new WasmTrap(TrapKind.Interrupted);
-    [MethodImpl(MethodImplOptions.NoInlining)] public static void OutOfFuel() => throw new WasmTrap(TrapKind.OutOfFuel);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap Trap(TrapKind kind) => new WasmTrap(kind);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap Unreachable() => new WasmTrap(TrapKind.Unreachable);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap MemoryOutOfBounds() => new WasmTrap(TrapKind.MemoryOutOfBounds);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap TableOutOfBounds() => new WasmTrap(TrapKind.TableOutOfBounds);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap DivideByZero() => new WasmTrap(TrapKind.IntegerDivideByZero);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap Overflow() => new WasmTrap(TrapKind.IntegerOverflow);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap InvalidConversion() => new WasmTrap(TrapKind.InvalidConversionToInteger);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap CallStackExhausted() => new WasmTrap(TrapKind.CallStackExhausted);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap Interrupted() => new WasmTrap(TrapKind.Interrupted);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap OutOfFuel() => new WasmTrap(TrapKind.OutOfFuel);
 }
 
 /// <summary>
@@ -30,7 +35,7 @@ internal static class MemoryOps
     private static ref byte At(byte[] mem, int addr, uint offset, int size)
     {
         ulong ea = (ulong)(uint)addr + offset;
-        if (ea + (ulong)size > (ulong)mem.Length) Throw.MemoryOutOfBounds();
+        if (ea + (ulong)size > (ulong)mem.Length) throw Throw.MemoryOutOfBounds();
         return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(mem), (nint)ea);
     }
 
@@ -58,7 +63,7 @@ internal static class MemoryOps
     private static ref byte AtWrite(byte[] mem, byte[] dirty, int addr, uint offset, int size)
     {
         ulong ea = (ulong)(uint)addr + offset;
-        if (ea + (ulong)size > (ulong)mem.Length) Throw.MemoryOutOfBounds();
+        if (ea + (ulong)size > (ulong)mem.Length) throw Throw.MemoryOutOfBounds();
         ref byte flags = ref MemoryMarshal.GetArrayDataReference(dirty);
         Unsafe.Add(ref flags, (nint)(ea >> Memory.DirtyPageShift)) = 1;
         if (size > 1) Unsafe.Add(ref flags, (nint)((ea + (ulong)size - 1) >> Memory.DirtyPageShift)) = 1;
@@ -84,7 +89,7 @@ internal static class MemoryOps
     {
         var mem = ctx.Memory!.Buffer;
         ChargeBulk(ctx.Store, (uint)len);
-        if ((ulong)(uint)dst + (uint)len > (ulong)mem.Length) Throw.MemoryOutOfBounds();
+        if ((ulong)(uint)dst + (uint)len > (ulong)mem.Length) throw Throw.MemoryOutOfBounds();
         ctx.Memory.MarkDirty((uint)dst, (uint)len);
         mem.AsSpan((int)(uint)dst, (int)(uint)len).Fill((byte)value);
     }
@@ -93,7 +98,7 @@ internal static class MemoryOps
     {
         var mem = ctx.Memory!.Buffer;
         ChargeBulk(ctx.Store, (uint)len);
-        if ((ulong)(uint)dst + (uint)len > (ulong)mem.Length || (ulong)(uint)src + (uint)len > (ulong)mem.Length) Throw.MemoryOutOfBounds();
+        if ((ulong)(uint)dst + (uint)len > (ulong)mem.Length || (ulong)(uint)src + (uint)len > (ulong)mem.Length) throw Throw.MemoryOutOfBounds();
         ctx.Memory.MarkDirty((uint)dst, (uint)len);
         mem.AsSpan((int)(uint)src, (int)(uint)len).CopyTo(mem.AsSpan((int)(uint)dst, (int)(uint)len));
     }
@@ -103,7 +108,7 @@ internal static class MemoryOps
         var mem = ctx.Memory!.Buffer;
         var data = ctx.DataSegments[segment] ?? [];
         ChargeBulk(ctx.Store, (uint)len);
-        if ((ulong)(uint)src + (uint)len > (ulong)data.Length || (ulong)(uint)dst + (uint)len > (ulong)mem.Length) Throw.MemoryOutOfBounds();
+        if ((ulong)(uint)src + (uint)len > (ulong)data.Length || (ulong)(uint)dst + (uint)len > (ulong)mem.Length) throw Throw.MemoryOutOfBounds();
         ctx.Memory.MarkDirty((uint)dst, (uint)len);
         data.AsSpan((int)(uint)src, (int)(uint)len).CopyTo(mem.AsSpan((int)(uint)dst));
     }
@@ -115,7 +120,7 @@ internal static class MemoryOps
     internal static void ChargeBulk(Store store, uint units)
     {
         store.FuelRemaining -= (units + 7) / 8;
-        if (store.FuelRemaining < 0 && store.FuelEnabled) Throw.OutOfFuel();
+        if (store.FuelRemaining < 0 && store.FuelEnabled) throw Throw.OutOfFuel();
     }
 }
 
@@ -124,24 +129,24 @@ internal static class TableOps
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Func IndirectTarget(int index, object?[] elements, int typeId)
     {
-        if ((uint)index >= (uint)elements.Length) Throw.TableOutOfBounds();
+        if ((uint)index >= (uint)elements.Length) throw Throw.TableOutOfBounds();
         var f = Unsafe.As<Func?>(elements[index]);
-        if (f is null) Throw.Trap(TrapKind.UninitializedElement);
-        if (f!.TypeId != typeId) Throw.Trap(TrapKind.IndirectCallTypeMismatch);
+        if (f is null) throw Throw.Trap(TrapKind.UninitializedElement);
+        if (f.TypeId != typeId) throw Throw.Trap(TrapKind.IndirectCallTypeMismatch);
         return f;
     }
 
     public static object? Get(int index, int table, InstanceContext ctx)
     {
         var e = ctx.Tables[table].Elements;
-        if ((uint)index >= (uint)e.Length) Throw.TableOutOfBounds();
+        if ((uint)index >= (uint)e.Length) throw Throw.TableOutOfBounds();
         return e[index];
     }
 
     public static void Set(int index, object? value, int table, InstanceContext ctx)
     {
         var e = ctx.Tables[table].Elements;
-        if ((uint)index >= (uint)e.Length) Throw.TableOutOfBounds();
+        if ((uint)index >= (uint)e.Length) throw Throw.TableOutOfBounds();
         e[index] = value;
     }
 
@@ -157,7 +162,7 @@ internal static class TableOps
     {
         var e = ctx.Tables[table].Elements;
         ChargeTable(ctx.Store, (uint)len);
-        if ((ulong)(uint)dst + (uint)len > (ulong)e.Length) Throw.TableOutOfBounds();
+        if ((ulong)(uint)dst + (uint)len > (ulong)e.Length) throw Throw.TableOutOfBounds();
         e.AsSpan((int)(uint)dst, (int)(uint)len).Fill(value);
     }
 
@@ -166,7 +171,7 @@ internal static class TableOps
         var d = ctx.Tables[dstTable].Elements;
         var s = ctx.Tables[srcTable].Elements;
         ChargeTable(ctx.Store, (uint)len);
-        if ((ulong)(uint)dst + (uint)len > (ulong)d.Length || (ulong)(uint)src + (uint)len > (ulong)s.Length) Throw.TableOutOfBounds();
+        if ((ulong)(uint)dst + (uint)len > (ulong)d.Length || (ulong)(uint)src + (uint)len > (ulong)s.Length) throw Throw.TableOutOfBounds();
         s.AsSpan((int)(uint)src, (int)(uint)len).CopyTo(d.AsSpan((int)(uint)dst, (int)(uint)len));
     }
 
@@ -175,7 +180,7 @@ internal static class TableOps
         var d = ctx.Tables[table].Elements;
         var s = ctx.ElemSegments[segment] ?? [];
         ChargeTable(ctx.Store, (uint)len);
-        if ((ulong)(uint)src + (uint)len > (ulong)s.Length || (ulong)(uint)dst + (uint)len > (ulong)d.Length) Throw.TableOutOfBounds();
+        if ((ulong)(uint)src + (uint)len > (ulong)s.Length || (ulong)(uint)dst + (uint)len > (ulong)d.Length) throw Throw.TableOutOfBounds();
         s.AsSpan((int)(uint)src, (int)(uint)len).CopyTo(d.AsSpan((int)(uint)dst, (int)(uint)len));
     }
 
@@ -185,7 +190,7 @@ internal static class TableOps
     private static void ChargeTable(Store store, uint units)
     {
         store.FuelRemaining -= units;
-        if (store.FuelRemaining < 0 && store.FuelEnabled) Throw.OutOfFuel();
+        if (store.FuelRemaining < 0 && store.FuelEnabled) throw Throw.OutOfFuel();
     }
 }
 
@@ -195,58 +200,58 @@ internal static class NumericOps
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int I32DivS(int a, int b)
     {
-        if (b == 0) Throw.DivideByZero();
-        if (b == -1 && a == int.MinValue) Throw.Overflow();
+        if (b == 0) throw Throw.DivideByZero();
+        if (b == -1 && a == int.MinValue) throw Throw.Overflow();
         return a / b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int I32DivU(int a, int b)
     {
-        if (b == 0) Throw.DivideByZero();
+        if (b == 0) throw Throw.DivideByZero();
         return (int)((uint)a / (uint)b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int I32RemS(int a, int b)
     {
-        if (b == 0) Throw.DivideByZero();
+        if (b == 0) throw Throw.DivideByZero();
         return b == -1 ? 0 : a % b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int I32RemU(int a, int b)
     {
-        if (b == 0) Throw.DivideByZero();
+        if (b == 0) throw Throw.DivideByZero();
         return (int)((uint)a % (uint)b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long I64DivS(long a, long b)
     {
-        if (b == 0) Throw.DivideByZero();
-        if (b == -1 && a == long.MinValue) Throw.Overflow();
+        if (b == 0) throw Throw.DivideByZero();
+        if (b == -1 && a == long.MinValue) throw Throw.Overflow();
         return a / b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long I64DivU(long a, long b)
     {
-        if (b == 0) Throw.DivideByZero();
+        if (b == 0) throw Throw.DivideByZero();
         return (long)((ulong)a / (ulong)b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long I64RemS(long a, long b)
     {
-        if (b == 0) Throw.DivideByZero();
+        if (b == 0) throw Throw.DivideByZero();
         return b == -1 ? 0 : a % b;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long I64RemU(long a, long b)
     {
-        if (b == 0) Throw.DivideByZero();
+        if (b == 0) throw Throw.DivideByZero();
         return (long)((ulong)a % (ulong)b);
     }
 
@@ -294,14 +299,14 @@ internal static class NumericOps
     public static double F64Copysign(double a, double b) => BitConverter.Int64BitsToDouble((BitConverter.DoubleToInt64Bits(a) & long.MaxValue) | (BitConverter.DoubleToInt64Bits(b) & long.MinValue));
 
     // Trapping float -> int truncation. The bounds are the exact open intervals of valid inputs.
-    public static int I32TruncF32S(float a) { if (float.IsNaN(a)) Throw.InvalidConversion(); if (a >= 2147483648f || a < -2147483648f) Throw.Overflow(); return (int)a; }
-    public static int I32TruncF32U(float a) { if (float.IsNaN(a)) Throw.InvalidConversion(); if (a >= 4294967296f || a <= -1f) Throw.Overflow(); return (int)(uint)a; }
-    public static int I32TruncF64S(double a) { if (double.IsNaN(a)) Throw.InvalidConversion(); if (a >= 2147483648.0 || a <= -2147483649.0) Throw.Overflow(); return (int)a; }
-    public static int I32TruncF64U(double a) { if (double.IsNaN(a)) Throw.InvalidConversion(); if (a >= 4294967296.0 || a <= -1.0) Throw.Overflow(); return (int)(uint)a; }
-    public static long I64TruncF32S(float a) { if (float.IsNaN(a)) Throw.InvalidConversion(); if (a >= 9223372036854775808f || a < -9223372036854775808f) Throw.Overflow(); return (long)a; }
-    public static long I64TruncF32U(float a) { if (float.IsNaN(a)) Throw.InvalidConversion(); if (a >= 18446744073709551616f || a <= -1f) Throw.Overflow(); return (long)(ulong)a; }
-    public static long I64TruncF64S(double a) { if (double.IsNaN(a)) Throw.InvalidConversion(); if (a >= 9223372036854775808.0 || a < -9223372036854775808.0) Throw.Overflow(); return (long)a; }
-    public static long I64TruncF64U(double a) { if (double.IsNaN(a)) Throw.InvalidConversion(); if (a >= 18446744073709551616.0 || a <= -1.0) Throw.Overflow(); return (long)(ulong)a; }
+    public static int I32TruncF32S(float a) { if (float.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 2147483648f || a < -2147483648f) throw Throw.Overflow(); return (int)a; }
+    public static int I32TruncF32U(float a) { if (float.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 4294967296f || a <= -1f) throw Throw.Overflow(); return (int)(uint)a; }
+    public static int I32TruncF64S(double a) { if (double.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 2147483648.0 || a <= -2147483649.0) throw Throw.Overflow(); return (int)a; }
+    public static int I32TruncF64U(double a) { if (double.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 4294967296.0 || a <= -1.0) throw Throw.Overflow(); return (int)(uint)a; }
+    public static long I64TruncF32S(float a) { if (float.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 9223372036854775808f || a < -9223372036854775808f) throw Throw.Overflow(); return (long)a; }
+    public static long I64TruncF32U(float a) { if (float.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 18446744073709551616f || a <= -1f) throw Throw.Overflow(); return (long)(ulong)a; }
+    public static long I64TruncF64S(double a) { if (double.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 9223372036854775808.0 || a < -9223372036854775808.0) throw Throw.Overflow(); return (long)a; }
+    public static long I64TruncF64U(double a) { if (double.IsNaN(a)) throw Throw.InvalidConversion(); if (a >= 18446744073709551616.0 || a <= -1.0) throw Throw.Overflow(); return (long)(ulong)a; }
 
     // Saturating truncation: NaN -> 0, out of range -> the nearest bound.
     public static int I32TruncSatF32S(float a) => float.IsNaN(a) ? 0 : a >= 2147483648f ? int.MaxValue : a < -2147483648f ? int.MinValue : (int)a;
