@@ -80,6 +80,7 @@ internal sealed class FunctionCompiler
         }
 
         EmitPrologue();
+        EmitZeroLocals();
 
         var fn = new Frame { Kind = FrameKind.Function, Results = _type.Results, Height = 0, BranchLabel = _il.DefineLabel() };
         _frames.Add(fn);
@@ -162,6 +163,32 @@ internal sealed class FunctionCompiler
         EmitChecks();
     }
 
+    /// <summary>
+    /// Wasm locals start at zero. The methods skip the CLR's zeroing of the whole frame (InitLocals
+    /// off, see ModuleCompiler): in an interpreter loop that frame holds thousands of JIT
+    /// temporaries, and zeroing them cost a fifth of QuickJS's time per call.
+    /// </summary>
+    private void EmitZeroLocals()
+    {
+        var il = _il;
+        for (int i = 0; i < _body.Locals.Length; i++)
+        {
+            switch (_body.Locals[i])
+            {
+                case ValueType.I32: il.Emit(OpCodes.Ldc_I4_0); break;
+                case ValueType.I64: il.Emit(OpCodes.Ldc_I4_0); il.Emit(OpCodes.Conv_I8); break;
+                case ValueType.F32: il.Emit(OpCodes.Ldc_R4, 0f); break;
+                case ValueType.F64: il.Emit(OpCodes.Ldc_R8, 0d); break;
+                case ValueType.V128:
+                    il.Emit(OpCodes.Ldloca, _locals[i]!);
+                    il.Emit(OpCodes.Initobj, typeof(Vector128<byte>));
+                    continue;
+                default: il.Emit(OpCodes.Ldnull); break;
+            }
+            il.Emit(OpCodes.Stloc, _locals[i]!);
+        }
+    }
+
     /// <summary>Fuel and interrupt checks: at function entry and loop headers.</summary>
     private void EmitChecks()
     {
@@ -227,11 +254,13 @@ internal sealed class FunctionCompiler
     private void ReloadMemory()
     {
         if (_mem is null) return;
+        // Two loads of ctx.Memory rather than a dup (see LocalTee); the JIT folds them.
         _il.Emit(OpCodes.Ldarg, _ctxArg);
         EmitField(OpCodes.Ldfld, F.CtxMemory);
-        _il.Emit(OpCodes.Dup);
         EmitField(OpCodes.Ldfld, F.MemoryBuffer);
         _il.Emit(OpCodes.Stloc, _mem);
+        _il.Emit(OpCodes.Ldarg, _ctxArg);
+        EmitField(OpCodes.Ldfld, F.CtxMemory);
         EmitField(OpCodes.Ldfld, F.MemoryDirty);
         _il.Emit(OpCodes.Stloc, _dirty!);
     }
@@ -581,9 +610,11 @@ internal sealed class FunctionCompiler
             }
             case Opcode.LocalTee:
             {
+                // stloc; ldloc rather than dup; stloc: the JIT gives every dup of an expression a
+                // temporary of its own, and past ~1,000 locals it keeps temporaries in memory.
                 int i = (int)r.ReadVarU32();
-                il.Emit(OpCodes.Dup);
                 StoreLocal(i);
+                LoadLocal(i);
                 return;
             }
             case Opcode.GlobalGet:

@@ -107,6 +107,9 @@ internal static class ModuleCompiler
         {
             var type = def.FunctionType(f);
             var m = tb.DefineMethod($"f{f}", MethodAttributes.Public | MethodAttributes.Static, ClrTypes.ReturnType(type), ClrTypes.Parameters(type, tb));
+            // No zeroing of the whole frame: FunctionCompiler zeroes the Wasm locals itself, and every
+            // other local it declares is written before it is read.
+            m.InitLocals = false;
             // An ahead-of-time compiler skips AggressiveOptimization methods (they are left to the JIT).
             if (engine.Config.OptimizeEagerly && !aheadOfTime) m.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
             methods[f] = m;
