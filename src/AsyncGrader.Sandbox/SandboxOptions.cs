@@ -50,11 +50,8 @@ public sealed class SandboxOptions
     }
 
     /// <summary>The crossgen2 to build images with, or null when none is available.</summary>
-    public string? FindCrossgen2()
-    {
-        var path = Crossgen2Path ?? Path.Combine(AppContext.BaseDirectory, "crossgen2", OperatingSystem.IsWindows() ? "crossgen2.exe" : "crossgen2");
-        return File.Exists(path) ? path : null;
-    }
+    public string? FindCrossgen2() =>
+        Crossgen2Path is { } path ? (File.Exists(path) ? path : null) : AsyncGrader.Wasm.Module.DefaultCrossgen2Path();
 
     /// <summary>The engine these options describe (what <see cref="WasmSandbox"/> creates when given none).</summary>
     public AsyncGrader.Wasm.Engine CreateEngine() => new(new AsyncGrader.Wasm.EngineConfig

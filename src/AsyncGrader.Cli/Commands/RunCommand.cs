@@ -51,7 +51,13 @@ public static class RunCommand
                     OptionsJson = BuildOptions(parse.GetValue(options), parse.GetValue(randomCompat)),
                     Limits = new JobLimits(parse.GetValue(fuel), parse.GetValue(memory), parse.GetValue(timeout)),
                 };
-                var sandbox = new WasmSandbox(new SandboxOptions { RuntimesDirectory = parse.GetValue(runtimes)?.FullName });
+                var sandbox = new WasmSandbox(new SandboxOptions
+                {
+                    RuntimesDirectory = parse.GetValue(runtimes)?.FullName,
+                    // Use a runtime image a worker (or `runtimes images`) built, but never spend seconds building one here.
+                    ImageCacheDirectory = SandboxOptions.DefaultImageCacheDirectory(),
+                    BuildImages = false,
+                });
                 var outcome = await sandbox.RunAsync(job, ct);
                 Print(outcome, parse.GetValue(json));
                 return outcome.Status == JobStatus.Succeeded ? 0 : 1;

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace AsyncGrader.Cli.Commands;
 
-/// <summary><c>asyncgrader runtimes list|verify</c>: the runtimes' manifests on this machine (no services).</summary>
+/// <summary><c>asyncgrader runtimes list|verify|images</c>: the runtimes' manifests on this machine, and their ahead-of-time images (no services).</summary>
 public static class RuntimesCommand
 {
     private static readonly Option<DirectoryInfo?> Dir = new("--runtimes") { Description = "Runtimes directory (default: $ASYNCGRADER_RUNTIMES or the repository's runtimes/)", Recursive = true };
@@ -43,8 +43,31 @@ public static class RuntimesCommand
             else foreach (var r in results) AnsiConsole.MarkupLine($"{(r.Ok ? "[green]ok[/]  " : "[red]FAIL[/]")} {Ops.Esc(r.Name)} {r.Sha[..12]}: {Ops.Esc(r.Detail)}");
             return Task.FromResult(results.All(r => r.Ok) ? ExitCodes.Ok : ExitCodes.Failed);
         });
+        var images = new Command("images", "Build the runtimes' ahead-of-time images (native code for this engine build) where missing, as a worker does at start");
+        var imageDir = new Option<DirectoryInfo?>("--dir") { Description = "Image directory (default: the worker's, $XDG_CACHE_HOME/asyncgrader/images or ~/.cache/asyncgrader/images)" };
+        images.Options.Add(imageDir);
+        images.Options.Add(Ops.Json);
+        Ops.Action(images, (p, ct) =>
+        {
+            var dir = p.GetValue(imageDir)?.FullName ?? SandboxOptions.DefaultImageCacheDirectory();
+            var engine = new AsyncGrader.Wasm.Engine(new AsyncGrader.Wasm.EngineConfig { CodeCacheDirectory = dir });
+            var results = new List<(string Name, string Path, bool Built, long Ms)>();
+            foreach (var (m, d) in Discover(p))
+            {
+                LoadedRuntime.Verify(m, d);
+                var wasm = File.ReadAllBytes(Path.Combine(d, m.Module));
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                bool built = !AsyncGrader.Wasm.Module.ImageExists(engine, wasm);
+                var path = built ? AsyncGrader.Wasm.Module.BuildImage(engine, wasm) : AsyncGrader.Wasm.Module.ImagePath(engine, wasm)!;
+                results.Add((m.Name, path, built, sw.ElapsedMilliseconds));
+            }
+            if (p.GetValue(Ops.Json)) Ops.WriteJson(results.Select(r => new { name = r.Name, image = r.Path, built = r.Built, ms = r.Ms }));
+            else foreach (var r in results) AnsiConsole.MarkupLine($"{Ops.Esc(r.Name)}: {(r.Built ? $"built in {r.Ms} ms" : "up to date")} {Ops.Esc(r.Path)}");
+            return Task.FromResult(ExitCodes.Ok);
+        });
         cmd.Subcommands.Add(list);
         cmd.Subcommands.Add(verify);
+        cmd.Subcommands.Add(images);
         return cmd;
     }
 

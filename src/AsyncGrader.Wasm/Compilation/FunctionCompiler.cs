@@ -189,7 +189,10 @@ internal sealed class FunctionCompiler
         }
     }
 
-    /// <summary>Fuel and interrupt checks: at function entry and loop headers.</summary>
+    /// <summary>
+    /// Fuel and interrupt checks: at function entry and loop headers. Nothing is written on the
+    /// hot path: the remaining fuel stays in its local, and only a trap commits it (docs/FUEL.md).
+    /// </summary>
     private void EmitChecks()
     {
         var il = _il;
@@ -202,7 +205,6 @@ internal sealed class FunctionCompiler
         il.MarkLabel(ok);
         if (_fuel)
         {
-            CommitFuel();
             var ok2 = il.DefineLabel();
             il.Emit(OpCodes.Ldloc, _fuelLocal!);
             il.Emit(OpCodes.Ldc_I4_0);
@@ -214,14 +216,41 @@ internal sealed class FunctionCompiler
     }
 
     /// <summary>
-    /// Raises the trap a <see cref="Throw"/> factory makes: <c>call; throw</c>, so the JIT knows
-    /// the path ends there (it keeps no values alive for it) and moves it out of the hot code.
+    /// Raises the trap a <see cref="Throw"/> factory makes, charging first every operator run so
+    /// far, the trapping one included: <c>commit; call; throw</c>. The <c>throw</c> tells the JIT
+    /// the path ends there, so it keeps no values alive for it and moves it out of the hot code.
     /// </summary>
     private void EmitTrap(MethodInfo factory)
     {
+        CommitPending();
         _il.Emit(OpCodes.Call, factory);
         _il.Emit(OpCodes.Throw);
     }
+
+    /// <summary>
+    /// store.FuelRemaining = local - pending, leaving the local and the pending run as they are:
+    /// before a trap, and before a helper that may trap (a division, a table access), so that a
+    /// trap charges exactly the operators executed up to and including the trapping one.
+    /// </summary>
+    private void CommitPending()
+    {
+        if (!_fuel) return;
+        _il.Emit(OpCodes.Ldloc, _store);
+        _il.Emit(OpCodes.Ldloc, _fuelLocal!);
+        if (_pendingFuel != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)_pendingFuel);
+            _il.Emit(OpCodes.Sub);
+        }
+        EmitField(OpCodes.Stfld, F.StoreFuel);
+    }
+
+    /// <summary>Operators that trap inside a helper call (not through <see cref="EmitTrap"/>): their run is committed first.</summary>
+    private static bool TrapsInHelper(Opcode op) => op is
+        (>= Opcode.I32DivS and <= Opcode.I32RemU) or (>= Opcode.I64DivS and <= Opcode.I64RemU)
+        or (>= Opcode.I32TruncF32S and <= Opcode.I64TruncF64U)
+        or Opcode.TableGet or Opcode.TableSet
+        or (>= Opcode.V128Load and <= Opcode.V128Store) or (>= Opcode.V128Load8Lane and <= Opcode.V128Load64Zero);
 
     /// <summary>store.FuelRemaining = local (before anything that reads or charges the store's fuel).</summary>
     private void CommitFuel()
@@ -446,11 +475,10 @@ internal sealed class FunctionCompiler
     {
         var il = _il;
         if (_fuel && FuelCost(op)) _pendingFuel++;
+        if (_fuel && TrapsInHelper(op)) CommitPending();
         switch (op)
         {
             case Opcode.Unreachable:
-                FlushFuel();
-                CommitFuel();
                 EmitTrap(M.ThrowUnreachable);
                 SetUnreachable(top);
                 return;

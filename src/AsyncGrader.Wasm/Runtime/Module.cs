@@ -55,18 +55,31 @@ public sealed class Module
 
     /// <summary>
     /// Compiles the module ahead of time into <see cref="EngineConfig.CodeCacheDirectory"/> with
-    /// crossgen2 (the path to its executable), for this engine build and configuration. Returns the image's path.
-    /// Takes seconds for a large module (python.wasm: about 12 s on two cores); do it once, at deployment or start.
+    /// crossgen2, for this engine build and configuration, and returns the image's path. Takes
+    /// seconds for a large module (python.wasm: about 10 s on two cores): do it once, at start.
     /// </summary>
-    public static string BuildImage(Engine engine, ReadOnlySpan<byte> wasm, string crossgen2Path)
+    /// <param name="crossgen2Path">crossgen2's executable; default <see cref="DefaultCrossgen2Path"/>.</param>
+    public static string BuildImage(Engine engine, ReadOnlySpan<byte> wasm, string? crossgen2Path = null)
     {
         string dir = engine.Config.CodeCacheDirectory ?? throw new InvalidOperationException("EngineConfig.CodeCacheDirectory is not set");
-        return Runtime.CodeCache.Build(engine, wasm, dir, crossgen2Path);
+        string crossgen2 = crossgen2Path ?? DefaultCrossgen2Path()
+            ?? throw new FileNotFoundException("crossgen2 was not found next to the application (crossgen2/crossgen2)");
+        return Runtime.CodeCache.Build(engine, wasm, dir, crossgen2);
+    }
+
+    /// <summary>The crossgen2 copied next to the application by this project's build, or null if absent.</summary>
+    public static string? DefaultCrossgen2Path()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "crossgen2", OperatingSystem.IsWindows() ? "crossgen2.exe" : "crossgen2");
+        return File.Exists(path) ? path : null;
     }
 
     /// <summary>Whether <see cref="EngineConfig.CodeCacheDirectory"/> holds an image of this module for this engine build and configuration.</summary>
-    public static bool ImageExists(Engine engine, ReadOnlySpan<byte> wasm) =>
-        engine.Config.CodeCacheDirectory is { } dir && File.Exists(Runtime.CodeCache.ImagePath(dir, wasm, engine.Config));
+    public static bool ImageExists(Engine engine, ReadOnlySpan<byte> wasm) => File.Exists(ImagePath(engine, wasm));
+
+    /// <summary>Where this module's image for this engine build and configuration is (or would be); null without a cache directory.</summary>
+    public static string? ImagePath(Engine engine, ReadOnlySpan<byte> wasm) =>
+        engine.Config.CodeCacheDirectory is { } dir ? Runtime.CodeCache.ImagePath(dir, wasm, engine.Config) : null;
 
     /// <summary>Decodes and validates without compiling.</summary>
     public static void Validate(ReadOnlySpan<byte> wasm)

@@ -139,7 +139,7 @@ public sealed class FuelTests
         drop
         unreachable)
 
-      ;; out-of-bounds load: i32.const(1) then i32.const i32.load trap in the same run -> 0 charged
+      ;; out-of-bounds load: i32.const(1) drop(0) i32.const(1) i32.load(1, traps) -> 3 charged
       (func (export "oob") (result i32)
         i32.const 1
         drop
@@ -244,18 +244,19 @@ public sealed class FuelTests
     }
 
     [Fact]
-    public void Trap_mid_run_does_not_charge_the_pending_run()
+    public void A_trap_mid_run_charges_every_operator_up_to_the_trapping_one()
     {
         var w = New();
         Assert.Equal(7, w.FuelOf(1000, "trapmid", Value.I32(2)));
         w.Store.SetFuel(1000);
         var trap = Assert.Throws<WasmTrap>(() => w.Call("trapmid", Value.I32(0)));
         Assert.Equal(TrapKind.IntegerDivideByZero, trap.Kind);
-        Assert.Equal(2, w.Store.FuelConsumed);
+        // i32.const(1) drop(0) call(1) [callee 0] i32.const(1) local.get(1) i32.div_u(1, traps) = 5
+        Assert.Equal(5, w.Store.FuelConsumed);
     }
 
     [Fact]
-    public void Runs_after_the_last_commit_are_not_charged_by_a_trap()
+    public void A_trap_after_a_branch_charges_the_runs_on_both_sides()
     {
         var w = New();
         // Completing: block(0) i32.const(1) br_if(1) end(0) i32.const(1) local.get(1) i32.div_u(1) end(0) = 5.
@@ -263,11 +264,12 @@ public sealed class FuelTests
         w.Store.SetFuel(1000);
         var trap = Assert.Throws<WasmTrap>(() => w.Call("trapafterbranch", Value.I32(0)));
         Assert.Equal(TrapKind.IntegerDivideByZero, trap.Kind);
-        Assert.Equal(0, w.Store.FuelConsumed);
+        // The trapping div_u is charged too: the same 5.
+        Assert.Equal(5, w.Store.FuelConsumed);
     }
 
     [Fact]
-    public void Unreachable_flushes_its_run_and_memory_traps_do_not()
+    public void Unreachable_and_memory_traps_charge_their_run()
     {
         var w = New();
         w.Store.SetFuel(1000);
@@ -275,7 +277,7 @@ public sealed class FuelTests
         Assert.Equal(1, w.Store.FuelConsumed);
         w.Store.SetFuel(1000);
         Assert.Equal(TrapKind.MemoryOutOfBounds, Assert.Throws<WasmTrap>(() => w.Call("oob")).Kind);
-        Assert.Equal(0, w.Store.FuelConsumed);
+        Assert.Equal(3, w.Store.FuelConsumed);
     }
 
     [Theory]
@@ -388,7 +390,7 @@ public sealed class FuelTests
             expected += (i % 4) switch { 0 => 3, 1 => 5, _ => 7 };
             expected += i % 2 == 1 ? 5 : 7;
             expected += 4 + (i * 100 + 7) / 8;
-            expected += i % 3 == 0 ? 2 : 7;
+            expected += i % 3 == 0 ? 5 : 7;
         }
         Assert.Equal(expected, first);
     }
