@@ -73,7 +73,8 @@ internal sealed class FunctionCompiler
         var def = _m.Definition;
         for (int i = 0; i < _body.Locals.Length; i++) _locals[i] = _il.DeclareLocal(ClrTypes.Of(_body.Locals[i]));
         _store = _il.DeclareLocal(typeof(Store));
-        if (_m.HasMemory)
+        // A function that never touches the buffer (fib, say) need not reload it after every call.
+        if (_m.HasMemory && InstructionSkipper.AccessesMemoryBuffer(def.Bytes, _body.CodeOffset, _body.CodeOffset + _body.CodeLength))
         {
             _mem = _il.DeclareLocal(typeof(byte[]));
             _dirty = _il.DeclareLocal(typeof(byte[]));

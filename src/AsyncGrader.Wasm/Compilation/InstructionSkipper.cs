@@ -2,9 +2,32 @@ using AsyncGrader.Wasm.Binary;
 
 namespace AsyncGrader.Wasm.Compilation;
 
-/// <summary>Skips an instruction's immediates (used for dead code, which is never compiled).</summary>
+/// <summary>Skips an instruction's immediates (used for dead code, which is never compiled, and pre-scans).</summary>
 internal static class InstructionSkipper
 {
+    /// <summary>Whether a (validated) body reads the memory buffer directly: loads, stores, memory.size.</summary>
+    public static bool AccessesMemoryBuffer(byte[] bytes, int start, int end)
+    {
+        var r = new WasmReader(bytes, start, end);
+        while (!r.AtEnd)
+        {
+            var op = r.ReadOpcode();
+            switch (op)
+            {
+                case (>= Opcode.I32Load and <= Opcode.I64Store32) or Opcode.MemorySize
+                    or (>= Opcode.V128Load and <= Opcode.V128Store) or (>= Opcode.V128Load8Lane and <= Opcode.V128Load64Zero):
+                    return true;
+                case Opcode.Block or Opcode.Loop or Opcode.If:
+                    r.ReadVarS33();
+                    break;
+                default:
+                    SkipImmediates(op, r);
+                    break;
+            }
+        }
+        return false;
+    }
+
     public static void SkipImmediates(Opcode op, WasmReader r)
     {
         switch (op)
