@@ -67,9 +67,13 @@ internal sealed class CodeCache(string directory)
             string il = Path.Combine(work, imageName + ".dll");
             ModuleCompiler.Persist(engine, def, imageName, il);
             string native = Path.Combine(work, "native", imageName + ".dll");
+            // The engine assembly joins the image's version bubble: its field offsets and small
+            // helpers are compiled into the code (15 % on CPython's eval loop). That is safe only
+            // next to that exact engine build, which the image name's MVID guarantees.
+            string engineAssembly = typeof(CodeCache).Assembly.Location;
             RunCrossgen2(crossgen2, [il, "-o", native, "-O",
                 "-r", Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "*.dll"),
-                "-r", typeof(CodeCache).Assembly.Location]);
+                "-r", engineAssembly, "--inputbubble", "--inputbubbleref", engineAssembly]);
             // Atomic: concurrent builders of the same image each move a complete file into place.
             string final = Path.Combine(directory, imageName + ".dll");
             File.Move(native, final, overwrite: true);
