@@ -1025,10 +1025,10 @@ internal sealed class FunctionCompiler
 
         if (isStore)
         {
-            // Mark the written 256-byte pages dirty (snapshot restore copies only those). In bounds
-            // by construction: the access is inside mem, and dirty has one flag per page of mem.
-            EmitMarkDirty(ea, 0);
-            if (size > 1) EmitMarkDirty(ea, size - 1);
+            // Mark the page of the first written byte dirty (a reset copies dirty pages plus
+            // Memory.StoreSpill bytes, so the rest of a store that crosses into the next page is
+            // covered). In bounds by construction: the access is inside mem, one flag per page.
+            EmitMarkDirty(ea);
         }
 
         // ref mem[ea]
@@ -1078,18 +1078,13 @@ internal sealed class FunctionCompiler
         Push(type);
     }
 
-    /// <summary>dirty[(ea + delta) >> DirtyPageShift] = 1</summary>
-    private void EmitMarkDirty(LocalBuilder ea, int delta)
+    /// <summary>dirty[ea >> DirtyPageShift] = 1</summary>
+    private void EmitMarkDirty(LocalBuilder ea)
     {
         var il = _il;
         il.Emit(OpCodes.Ldloc, _dirty!);
         il.Emit(OpCodes.Call, M.ArrayData);
         il.Emit(OpCodes.Ldloc, ea);
-        if (delta != 0)
-        {
-            il.Emit(OpCodes.Ldc_I8, (long)delta);
-            il.Emit(OpCodes.Add);
-        }
         EmitIntConst(Memory.DirtyPageShift);
         il.Emit(OpCodes.Shr_Un);
         il.Emit(OpCodes.Conv_I);

@@ -20,10 +20,15 @@ public sealed class Memory : Extern
     /// </summary>
     public const int DirtyPageShift = 8;
 
+    /// <summary>How far past a dirty page a compiled store may reach: its size minus one (v128: 16 bytes).</summary>
+    internal const int StoreSpill = 15;
+
     // Read by compiled code on every access; replaced (never resized in place) by Grow.
     internal byte[] Buffer;
     // One flag per 256-byte page, set by every write path (compiled stores, bulk operations, host
     // writes). Lets a pooled memory be reset to its snapshot by copying back only what changed.
+    // A compiled store of up to 16 bytes marks only the page of its first byte (one flag write
+    // instead of two); the reset therefore also copies the StoreSpill bytes after each dirty run.
     // Invariant: Dirty.Length == Buffer.Length >> DirtyPageShift; both are replaced together.
     internal byte[] Dirty;
     private readonly Store? _store;
@@ -81,7 +86,8 @@ public sealed class Memory : Extern
             page += next;
             int run = dirty[page..].IndexOf((byte)0);
             if (run < 0) run = dirty.Length - page;
-            int start = page << DirtyPageShift, length = run << DirtyPageShift;
+            int start = page << DirtyPageShift;
+            int length = Math.Min((run << DirtyPageShift) + StoreSpill, Buffer.Length - start);
             image.AsSpan(start, length).CopyTo(Buffer.AsSpan(start, length));
             dirty.Slice(page, run).Clear();
             page += run;

@@ -29,6 +29,10 @@ public sealed class SnapshotPoolTests
             (i32.store16 (i32.const 131071) (local.get $seed))
             (f64.store (i32.const 70000) (f64.const 3.5))
             (v128.store (i32.const 90000) (v128.const i64x2 -1 -1))
+            ;; compiled stores mark only their first byte's page: the reset must still restore the
+            ;; bytes they spill into the next page, and a store ending at the last byte of memory
+            (i64.store (i32.const 90364) (i64.const -1))
+            (i64.store (i32.const 262136) (i64.extend_i32_u (local.get $seed)))
             (v128.store8_lane 3 (i32.const 150000) (v128.const i64x2 -1 -1))
             ;; bulk operations
             (memory.fill (i32.const 20000) (i32.const 0xAB) (i32.const 9000))
