@@ -27,13 +27,18 @@ RUN dotnet publish src/AsyncGrader.Worker/AsyncGrader.Worker.csproj -c Release -
 # ---- 3. runtime image ------------------------------------------------------------------------
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim
 RUN groupadd --system --gid 10001 grader \
- && useradd --system --uid 10001 --gid grader --no-create-home --shell /usr/sbin/nologin grader
+ && useradd --system --uid 10001 --gid grader --no-create-home --shell /usr/sbin/nologin grader \
+ && mkdir -p /var/cache/asyncgrader/images && chown grader:grader /var/cache/asyncgrader/images
 WORKDIR /app
 COPY --from=build /app ./
 COPY --from=runtimes /runtimes-out/ /opt/asyncgrader/runtimes/
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASYNCGRADER_RUNTIMES=/opt/asyncgrader/runtimes \
-    DOTNET_gcServer=1
+    DOTNET_gcServer=1 \
+    Sandbox__ImageCacheDirectory=/var/cache/asyncgrader/images
+# Runtime images (native code for this worker build, docs/ENGINE.md) are built there on first
+# start (about 12 s); mount a volume on it to keep them across restarts.
+VOLUME /var/cache/asyncgrader/images
 USER 10001:10001
 EXPOSE 8080
 # `docker run IMAGE migrate` applies the database migrations and exits.

@@ -36,6 +36,8 @@ public sealed class LoadedRuntime
     public TimeSpan InitTime { get; }
     /// <summary>Time spent building the runtime's ahead-of-time image during this load (null: none was built).</summary>
     public TimeSpan? ImageBuildTime { get; private init; }
+    /// <summary>Why building the runtime's image failed during this load (null: it did not fail); the runtime then runs compiled in memory.</summary>
+    public string? ImageError { get; private init; }
 
     public RuntimeInfo Info => new(Manifest.Name, Manifest.Version, Manifest.Sha256, Manifest.World,
         new JobLimits(Manifest.Limits.Fuel, Manifest.Limits.MemoryBytes, Manifest.Limits.TimeoutMs, Manifest.Limits.OutputBytes));
@@ -63,11 +65,21 @@ public sealed class LoadedRuntime
         var sw = Stopwatch.StartNew();
         var wasm = File.ReadAllBytes(Path.Combine(directory, manifest.Module));
         TimeSpan? imageBuildTime = null;
+        string? imageError = null;
         if (engine.Config.CodeCacheDirectory is not null && options.BuildImages && !Module.ImageExists(engine, wasm)
             && options.FindCrossgen2() is { } crossgen2)
         {
-            Module.BuildImage(engine, wasm, crossgen2);
-            imageBuildTime = sw.Elapsed;
+            // An image is an optimisation: if it cannot be built (read-only cache directory,
+            // crossgen2 failing), the runtime is compiled in memory and the reason reported.
+            try
+            {
+                Module.BuildImage(engine, wasm, crossgen2);
+                imageBuildTime = sw.Elapsed;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                imageError = e.Message;
+            }
             sw.Restart();
         }
         var module = Module.Compile(engine, wasm, manifest.Name);
@@ -111,6 +123,6 @@ public sealed class LoadedRuntime
                 throw new InvalidOperationException($"runtime {manifest.Name}: init failed: {error}\nstderr: {ctx.Stderr.GetText()}");
             return (instance.CaptureSnapshot(), ctx.CaptureState());
         }).GetAwaiter().GetResult();
-        return new LoadedRuntime(manifest, directory, module, wasi, linker, snapshot, state, compileTime, sw.Elapsed) { ImageBuildTime = imageBuildTime };
+        return new LoadedRuntime(manifest, directory, module, wasi, linker, snapshot, state, compileTime, sw.Elapsed) { ImageBuildTime = imageBuildTime, ImageError = imageError };
     }
 }

@@ -65,8 +65,10 @@ internal sealed class SandboxWarmUp(WasmSandbox sandbox, ILogger<SandboxWarmUp> 
         foreach (var manifest in sandbox.Registry.Manifests)
         {
             if (!sandbox.Registry.TryGetLoaded(manifest.Name, out var rt)) continue;
+            if (rt!.ImageError is { } error)
+                logger.LogWarning("Runtime {Runtime}: its image could not be built ({Error}); running it compiled in memory", manifest.Name, error);
             logger.LogInformation("Runtime {Runtime}: code {Source} in {CompileMs} ms{Built}, initialised in {InitMs} ms",
-                manifest.Name, rt!.Module.FromImage ? "loaded from its image" : "compiled in memory", (long)rt.CompileTime.TotalMilliseconds,
+                manifest.Name, rt.Module.FromImage ? "loaded from its image" : "compiled in memory", (long)rt.CompileTime.TotalMilliseconds,
                 rt.ImageBuildTime is { } b ? $" (image built in {(long)b.TotalMilliseconds} ms)" : "", (long)rt.InitTime.TotalMilliseconds);
         }
         if (sandbox.Engine.Config.CodeCacheDirectory is not null && sandbox.FindCrossgen2() is null)

@@ -43,4 +43,20 @@ public sealed class RuntimeImageTests(SandboxFixture f)
         Assert.Equal(expected.Error, actual.Error);
         Assert.Equal(expected.FuelUsed, actual.FuelUsed);
     }
+
+    [Fact]
+    public async Task A_runtime_whose_image_cannot_be_built_runs_compiled_in_memory()
+    {
+        f.Require("javascript");
+        var dir = Path.Combine(Path.GetTempPath(), "asyncgrader-image-tests", Guid.NewGuid().ToString("N"));
+        // A crossgen2 that fails: the load must report why and fall back, not fail the runtime.
+        var sandbox = new WasmSandbox(new SandboxOptions { ImageCacheDirectory = dir, Crossgen2Path = "/bin/false" });
+        var rt = sandbox.Registry.Get("javascript");
+        Assert.False(rt.Module.FromImage);
+        Assert.Contains("crossgen2 exited with 1", rt.ImageError);
+        var o = await sandbox.RunAsync(new SandboxJob { Runtime = "javascript", Code = "r = 6 * 7", GlobalsJson = "{}" });
+        Assert.Equal(JobStatus.Succeeded, o.Status);
+        Assert.Contains("42", o.GlobalsJson);
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
 }
