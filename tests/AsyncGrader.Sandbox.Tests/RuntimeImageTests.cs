@@ -36,12 +36,7 @@ public sealed class RuntimeImageTests(SandboxFixture f)
         var job = new SandboxJob { Runtime = runtime, Code = code, GlobalsJson = globals };
         var expected = await f.Sandbox.RunAsync(job);
         var actual = await imaged.RunAsync(job);
-        Assert.Equal(expected.Status, actual.Status);
-        Assert.Equal(expected.GlobalsJson, actual.GlobalsJson);
-        Assert.Equal(expected.Stdout, actual.Stdout);
-        Assert.Equal(expected.Stderr, actual.Stderr);
-        Assert.Equal(expected.Error, actual.Error);
-        Assert.Equal(expected.FuelUsed, actual.FuelUsed);
+        SameOutcome.Assert(expected, actual);
     }
 
     [Fact]

@@ -34,5 +34,19 @@ public sealed class SandboxFixture
     }
 }
 
+/// <summary>Two runs of the same job must agree on everything a job's author or the service sees.</summary>
+public static class SameOutcome
+{
+    public static void Assert(SandboxOutcome expected, SandboxOutcome actual)
+    {
+        Xunit.Assert.Equal(expected.Status, actual.Status);
+        Xunit.Assert.Equal(expected.GlobalsJson, actual.GlobalsJson);
+        Xunit.Assert.Equal(expected.Stdout, actual.Stdout);
+        Xunit.Assert.Equal(expected.Stderr, actual.Stderr);
+        Xunit.Assert.Equal(expected.Error, actual.Error);
+        Xunit.Assert.Equal(expected.FuelUsed, actual.FuelUsed);
+    }
+}
+
 [CollectionDefinition("sandbox")]
 public sealed class SandboxCollection : ICollectionFixture<SandboxFixture>;
