@@ -266,10 +266,18 @@ public sealed class BatchMonitor(
 
     public async Task TickAsync(Guid id, CancellationToken ct)
     {
+        // Two transactions: the batch's final status is committed before BatchCompleted goes out,
+        // so whoever receives the event and asks for the batch sees it finished.
+        if (await UpdateAsync(id, ct)) await PublishCompletedAsync(id, ct);
+    }
+
+    /// <summary>Recounts a running batch and finishes it when nothing is left; true when it is final.</summary>
+    private async Task<bool> UpdateAsync(Guid id, CancellationToken ct)
+    {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var batch = await db.Batches.FromSql($"SELECT * FROM batches WHERE id = {id} FOR UPDATE SKIP LOCKED").SingleOrDefaultAsync(ct);
-        if (batch is null) return;
+        if (batch is null) return false;
         var now = DateTimeOffset.UtcNow;
         if (!BatchModel.IsFinal(batch.Status))
         {
@@ -295,14 +303,22 @@ public sealed class BatchMonitor(
             }
             await db.SaveChangesAsync(ct);
         }
-        if (BatchModel.IsFinal(batch.Status) && batch.CompletedPublishedAt is null)
-        {
-            await bus.Publish(BatchStore.ToCompleted(batch), ct);
-            batch.CompletedPublishedAt = DateTimeOffset.UtcNow;
-            await db.SaveChangesAsync(ct);
-            logger.LogInformation("Batch {BatchId} {Status}: {Succeeded} succeeded, {Errored} errored, {Cancelled} cancelled, scores up {Up} down {Down}",
-                id, batch.Status, batch.Succeeded, batch.Errored, batch.Cancelled, batch.ScoreUp, batch.ScoreDown);
-        }
         await tx.CommitAsync(ct);
+        return BatchModel.IsFinal(batch.Status) && batch.CompletedPublishedAt is null;
+    }
+
+    /// <summary>Publishes BatchCompleted of a finished batch once (the row lock keeps other workers out; retried by the next tick if it fails).</summary>
+    private async Task PublishCompletedAsync(Guid id, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var batch = await db.Batches.FromSql($"SELECT * FROM batches WHERE id = {id} FOR UPDATE SKIP LOCKED").SingleOrDefaultAsync(ct);
+        if (batch is null || !BatchModel.IsFinal(batch.Status) || batch.CompletedPublishedAt is not null) return;
+        await bus.Publish(BatchStore.ToCompleted(batch), ct);
+        batch.CompletedPublishedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Batch {BatchId} {Status}: {Succeeded} succeeded, {Errored} errored, {Cancelled} cancelled, scores up {Up} down {Down}",
+            id, batch.Status, batch.Succeeded, batch.Errored, batch.Cancelled, batch.ScoreUp, batch.ScoreDown);
     }
 }
