@@ -50,6 +50,7 @@ internal sealed class FunctionCompiler
     private LocalBuilder? _mem;
     private LocalBuilder? _dirty;
     private readonly Dictionary<Type, LocalBuilder> _scratch = new();
+    private readonly Dictionary<(ValueType, int), LocalBuilder> _slots = new();
     private int _pendingFuel;
     // Remaining fuel lives in this local (a register in hot loops) and is committed to the store at
     // calls, bulk operations, loop headers, returns and traps raised by the checks (docs/FUEL.md).
@@ -772,8 +773,11 @@ internal sealed class FunctionCompiler
     {
         if (_m.TypeIdFields is { } fields)
         {
-            var field = fields[typeIndex] ??= _m.ModuleType.DefineField($"t{typeIndex}", typeof(int), FieldAttributes.Public | FieldAttributes.Static);
-            _il.Emit(OpCodes.Ldsfld, field);
+            // An instance field of the context (copied from a static in New()): a static would cost
+            // ReadyToRun code a helper call for the static base in every function that reads it.
+            var field = fields[typeIndex] ??= _m.ModuleType.DefineField($"t{typeIndex}", typeof(int), FieldAttributes.Public);
+            EmitCtx();
+            _il.Emit(OpCodes.Ldfld, field);
         }
         else EmitIntConst(_m.Engine.Signatures.IdOf(_m.Definition.Types[typeIndex]));
     }
@@ -900,9 +904,11 @@ internal sealed class FunctionCompiler
 
     private void EmitCall(int funcIndex)
     {
-        FlushFuel();
-        CommitFuel();
         var type = _m.Definition.FunctionType(funcIndex);
+        FlushFuel();
+        var operands = SpillTop(_fuel ? _stack.Count : 0);
+        CommitFuel();
+        Reload(operands);
         var extras = ExtraResultLocals(type);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloca, l);
         if (funcIndex >= _m.Definition.ImportedFunctionCount)
@@ -925,10 +931,12 @@ internal sealed class FunctionCompiler
 
     private void EmitCallIndirect(uint typeIndex, int table)
     {
-        FlushFuel();
-        CommitFuel();
         var type = _m.Definition.Types[(int)typeIndex];
-        // stack: args..., index
+        // stack: args..., index. The target is looked up with the arguments off the IL stack (see SpillTop).
+        FlushFuel();
+        var operands = SpillTop(_stack.Count);
+        CommitFuel();
+        _il.Emit(OpCodes.Ldloc, operands[^1]);
         EmitCtx();
         EmitField(OpCodes.Ldfld, F.CtxTables);
         EmitIntConst(table);
@@ -938,6 +946,7 @@ internal sealed class FunctionCompiler
         _il.Emit(OpCodes.Call, M.IndirectTarget);
         var f = Scratch(typeof(Func));
         _il.Emit(OpCodes.Stloc, f);
+        Reload(operands[..^1]);
         Pop();
         var extras = ExtraResultLocals(type);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloca, l);
@@ -952,6 +961,34 @@ internal sealed class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, f);
         EmitField(OpCodes.Ldfld, F.FuncCode);
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.ReturnType(type), ClrTypes.Parameters(type, typeof(object)), null);
+    }
+
+    /// <summary>
+    /// Moves the top <paramref name="n"/> operands from the IL stack into slot locals (one per
+    /// position and type, shared by all call sites) before a call commits fuel or looks up its
+    /// target. Left on the IL stack, RyuJIT would copy each operand that reads memory into a fresh
+    /// temporary at every such statement; thousands of them in an interpreter loop push its locals
+    /// past what the JIT tracks (about 1,000), and the rest live in memory and are zeroed on entry.
+    /// </summary>
+    private LocalBuilder[] SpillTop(int n) => Spill(_stack.Count - n, n);
+
+    /// <summary>Stores the operands at type-stack positions [first, first + n), which must be the top of the IL stack, into slot locals.</summary>
+    private LocalBuilder[] Spill(int first, int n)
+    {
+        var locals = new LocalBuilder[n];
+        for (int i = n - 1; i >= 0; i--)
+        {
+            var t = _stack[first + i];
+            if (!_slots.TryGetValue((t, first + i), out var l)) _slots[(t, first + i)] = l = _il.DeclareLocal(ClrTypes.Of(t));
+            _il.Emit(OpCodes.Stloc, l);
+            locals[i] = l;
+        }
+        return locals;
+    }
+
+    private void Reload(LocalBuilder[] locals)
+    {
+        foreach (var l in locals) _il.Emit(OpCodes.Ldloc, l);
     }
 
     private LocalBuilder[] ExtraResultLocals(FuncType type)
@@ -1012,6 +1049,9 @@ internal sealed class FunctionCompiler
             il.Emit(OpCodes.Add);
         }
         il.Emit(OpCodes.Stloc, ea);
+        // The bounds check branches: operands still on the IL stack below would each get a JIT
+        // temporary of their own at this branch (see SpillTop), so they wait in slot locals.
+        var below = Spill(0, _stack.Count - (isStore ? 2 : 1));
         il.Emit(OpCodes.Ldloc, ea);
         il.Emit(OpCodes.Ldc_I8, (long)size);
         il.Emit(OpCodes.Add);
@@ -1022,6 +1062,7 @@ internal sealed class FunctionCompiler
         il.Emit(OpCodes.Ble_Un, inBounds);
         EmitTrap(M.ThrowMemoryOutOfBounds);
         il.MarkLabel(inBounds);
+        Reload(below);
 
         if (isStore)
         {

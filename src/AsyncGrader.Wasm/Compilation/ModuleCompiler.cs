@@ -18,9 +18,10 @@ internal sealed class ModuleCompileContext
     public required ModuleBuilder ModuleBuilder;
     public required TypeBuilder ModuleType;
     /// <summary>
-    /// Ahead-of-time images only: per type index, a static field holding the type's canonical
-    /// signature id, set when the image is loaded (ids are per engine, so they cannot be constants
-    /// in a file). Null when compiling in memory: the ids are then emitted as constants.
+    /// Ahead-of-time images only: per type index used by call_indirect, an instance field t{i} of
+    /// the context holding the type's canonical signature id. New() copies it from the static s{i},
+    /// set when the image is bound to an engine (ids are per engine, so they cannot be constants in
+    /// a file). Null when compiling in memory: the ids are then emitted as constants.
     /// </summary>
     public FieldInfo?[]? TypeIdFields;
     /// <summary>Metadata tokens of engine fields used by compiled code, resolved once per module.</summary>
@@ -61,7 +62,7 @@ internal static class ModuleCompiler
         var mb = asm.DefineDynamicModule($"wasm{id}");
         var tb = mb.DefineType($"Wasm.Module{id}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(InstanceContext));
         var ctx = Emit(engine, def, mb, tb, aheadOfTime: false);
-        return Bake(engine, def, name, tb.CreateType()!, ctx.TypeIdFields);
+        return Bake(engine, def, name, tb.CreateType()!, typeIdStatics: null);
     }
 
     /// <summary>The type name inside an ahead-of-time image.</summary>
@@ -85,7 +86,7 @@ internal static class ModuleCompiler
         var type = image.GetType(PersistedTypeName, throwOnError: true)!;
         var typeIds = new FieldInfo?[def.Types.Count];
         foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Static))
-            if (field.Name.StartsWith('t') && int.TryParse(field.Name.AsSpan(1), out int t)) typeIds[t] = field;
+            if (field.Name.StartsWith('s') && int.TryParse(field.Name.AsSpan(1), out int t)) typeIds[t] = field;
         return Bake(engine, def, name, type, typeIds);
     }
 
@@ -129,20 +130,28 @@ internal static class ModuleCompiler
         for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
             new FunctionCompiler(ctx, f, methods[f]!).Compile();
 
-        // static InstanceContext New() => new Module();
+        // static InstanceContext New() { var c = new Module(); c.t{i} = s{i}; ...; return c; }
         var factory = tb.DefineMethod("New", MethodAttributes.Public | MethodAttributes.Static, typeof(InstanceContext), Type.EmptyTypes);
         var il = factory.GetILGenerator();
         il.Emit(OpCodes.Newobj, ctor);
+        if (ctx.TypeIdFields is { } typeIds)
+            for (int t = 0; t < typeIds.Length; t++)
+            {
+                if (typeIds[t] is not { } field) continue;
+                il.Emit(OpCodes.Dup);
+                il.Emit(OpCodes.Ldsfld, tb.DefineField($"s{t}", typeof(int), FieldAttributes.Public | FieldAttributes.Static));
+                il.Emit(OpCodes.Stfld, field);
+            }
         il.Emit(OpCodes.Ret);
         return ctx;
     }
 
-    private static CompiledModule Bake(Engine engine, ModuleDefinition def, string name, Type baked, FieldInfo?[]? typeIdFields)
+    private static CompiledModule Bake(Engine engine, ModuleDefinition def, string name, Type baked, FieldInfo?[]? typeIdStatics)
     {
-        // Ids first: an image's code reads them from these fields.
-        if (typeIdFields is not null)
-            for (int t = 0; t < typeIdFields.Length; t++)
-                typeIdFields[t]?.SetValue(null, engine.Signatures.IdOf(def.Types[t]));
+        // Ids first: an image's contexts copy them from these statics when they are created.
+        if (typeIdStatics is not null)
+            for (int t = 0; t < typeIdStatics.Length; t++)
+                typeIdStatics[t]?.SetValue(null, engine.Signatures.IdOf(def.Types[t]));
 
         var names = new string[def.TotalFunctionCount];
         for (int f = 0; f < names.Length; f++) names[f] = def.FunctionName(f);
