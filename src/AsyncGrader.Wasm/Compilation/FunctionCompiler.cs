@@ -936,7 +936,7 @@ internal sealed class FunctionCompiler
         FlushFuel();
         var operands = SpillTop(_stack.Count);
         CommitFuel();
-        _il.Emit(OpCodes.Ldloc, operands[^1]);
+        if (operands.Length > 0) _il.Emit(OpCodes.Ldloc, operands[^1]);
         EmitCtx();
         EmitField(OpCodes.Ldfld, F.CtxTables);
         EmitIntConst(table);
@@ -946,7 +946,7 @@ internal sealed class FunctionCompiler
         _il.Emit(OpCodes.Call, M.IndirectTarget);
         var f = Scratch(typeof(Func));
         _il.Emit(OpCodes.Stloc, f);
-        Reload(operands[..^1]);
+        if (operands.Length > 0) Reload(operands[..^1]);
         Pop();
         var extras = ExtraResultLocals(type);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloca, l);
@@ -972,9 +972,14 @@ internal sealed class FunctionCompiler
     /// </summary>
     private LocalBuilder[] SpillTop(int n) => Spill(_stack.Count - n, n);
 
+    // Only large functions have the thousands of sites that exhaust the JIT's tracked locals; in a
+    // small one (fib) the JIT's own single-use temporaries compile better than shared slots.
+    private bool SpillsOperands => _body.CodeLength > 2048;
+
     /// <summary>Stores the operands at type-stack positions [first, first + n), which must be the top of the IL stack, into slot locals.</summary>
     private LocalBuilder[] Spill(int first, int n)
     {
+        if (!SpillsOperands) n = 0;
         var locals = new LocalBuilder[n];
         for (int i = n - 1; i >= 0; i--)
         {
