@@ -199,22 +199,28 @@ internal sealed class FunctionCompiler
     {
         var il = _il;
         var ok = il.DefineLabel();
-        il.Emit(OpCodes.Ldloc, _store);
-        il.Emit(OpCodes.Volatile);
-        EmitField(OpCodes.Ldfld, F.StoreInterrupt);
-        il.Emit(OpCodes.Brfalse, ok);
-        EmitTrap(M.ThrowInterrupted);
-        il.MarkLabel(ok);
         if (_fuel)
         {
-            var ok2 = il.DefineLabel();
+            // One check for both: fuel < store.FuelFloor (0, or long.MaxValue once interrupted).
             il.Emit(OpCodes.Ldloc, _fuelLocal!);
-            il.Emit(OpCodes.Ldc_I4_0);
-            il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Bge, ok2);
-            EmitTrap(M.ThrowOutOfFuel);
-            il.MarkLabel(ok2);
+            il.Emit(OpCodes.Ldloc, _store);
+            il.Emit(OpCodes.Volatile);
+            EmitField(OpCodes.Ldfld, F.StoreFuelFloor);
+            il.Emit(OpCodes.Bge, ok);
+            CommitPending();
+            il.Emit(OpCodes.Ldloc, _store);
+            il.Emit(OpCodes.Call, M.ThrowBelowFuelFloor);
+            il.Emit(OpCodes.Throw);
         }
+        else
+        {
+            il.Emit(OpCodes.Ldloc, _store);
+            il.Emit(OpCodes.Volatile);
+            EmitField(OpCodes.Ldfld, F.StoreInterrupt);
+            il.Emit(OpCodes.Brfalse, ok);
+            EmitTrap(M.ThrowInterrupted);
+        }
+        il.MarkLabel(ok);
     }
 
     /// <summary>
@@ -1479,6 +1485,7 @@ internal sealed class FunctionCompiler
         public static readonly FieldInfo GlobalRef = typeof(Global).GetField(nameof(Global.Ref), BindingFlags.Instance | BindingFlags.NonPublic)!;
         public static readonly FieldInfo StoreFuel = typeof(Store).GetField(nameof(Store.FuelRemaining), BindingFlags.Instance | BindingFlags.NonPublic)!;
         public static readonly FieldInfo StoreInterrupt = typeof(Store).GetField(nameof(Store.InterruptRequested), BindingFlags.Instance | BindingFlags.NonPublic)!;
+        public static readonly FieldInfo StoreFuelFloor = typeof(Store).GetField(nameof(Store.FuelFloor), BindingFlags.Instance | BindingFlags.NonPublic)!;
         public static readonly FieldInfo StoreCallDepth = typeof(Store).GetField(nameof(Store.CallDepth), BindingFlags.Instance | BindingFlags.NonPublic)!;
         public static readonly FieldInfo StoreStackLimit = typeof(Store).GetField(nameof(Store.StackLimit), BindingFlags.Instance | BindingFlags.NonPublic)!;
         public static readonly FieldInfo StoreMaxCallDepth = typeof(Store).GetField(nameof(Store.MaxCallDepth), BindingFlags.Instance | BindingFlags.NonPublic)!;
@@ -1497,6 +1504,7 @@ internal sealed class FunctionCompiler
         public static readonly MethodInfo ThrowStack = typeof(Throw).GetMethod(nameof(Throw.CallStackExhausted))!;
         public static readonly MethodInfo ThrowInterrupted = typeof(Throw).GetMethod(nameof(Throw.Interrupted))!;
         public static readonly MethodInfo ThrowOutOfFuel = typeof(Throw).GetMethod(nameof(Throw.OutOfFuel))!;
+        public static readonly MethodInfo ThrowBelowFuelFloor = typeof(Throw).GetMethod(nameof(Throw.BelowFuelFloor))!;
         public static readonly MethodInfo ThrowUnreachable = typeof(Throw).GetMethod(nameof(Throw.Unreachable))!;
         public static readonly MethodInfo ThrowMemoryOutOfBounds = typeof(Throw).GetMethod(nameof(Throw.MemoryOutOfBounds))!;
         public static readonly MethodInfo ArrayData = typeof(System.Runtime.InteropServices.MemoryMarshal).GetMethods()

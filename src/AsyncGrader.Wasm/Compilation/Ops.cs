@@ -23,6 +23,9 @@ internal static class Throw
     [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap CallStackExhausted() => new WasmTrap(TrapKind.CallStackExhausted);
     [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap Interrupted() => new WasmTrap(TrapKind.Interrupted);
     [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap OutOfFuel() => new WasmTrap(TrapKind.OutOfFuel);
+    /// <summary>The remaining fuel fell below the store's floor: an interrupt, else exhaustion.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] public static WasmTrap BelowFuelFloor(Store store) =>
+        new WasmTrap(store.InterruptRequested ? TrapKind.Interrupted : TrapKind.OutOfFuel);
 }
 
 /// <summary>

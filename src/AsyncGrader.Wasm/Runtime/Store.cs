@@ -21,6 +21,10 @@ public sealed class Store
     // Hot fields read by compiled code (see Compilation.FunctionCompiler).
     internal long FuelRemaining = long.MaxValue;
     internal volatile bool InterruptRequested;
+    // Compiled code with fuel checks one condition at loop headers and entries: remaining fuel below
+    // this floor. 0 normally; Interrupt() raises it to long.MaxValue so the same check catches an
+    // interrupt (the slow path then tells which it was). Saves a load and a branch per check.
+    internal long FuelFloor;
     internal int CallDepth;
     // Lowest native stack address guest code may use on the current guest thread (see GuestThreadPool).
     internal nuint StackLimit;
@@ -71,7 +75,11 @@ public sealed class Store
     public long FuelConsumed => FuelEnabled ? Math.Min(_fuelAdded, _fuelAdded - FuelRemaining) : 0;
 
     /// <summary>Asks the running guest to trap with <see cref="TrapKind.Interrupted"/>. Thread-safe.</summary>
-    public void Interrupt() => InterruptRequested = true;
+    public void Interrupt()
+    {
+        InterruptRequested = true; // before the floor: a guest that sees the floor sees the flag
+        Volatile.Write(ref FuelFloor, long.MaxValue);
+    }
 
     /// <summary>Interrupts the guest when <paramref name="timeout"/> elapses (wall clock).</summary>
     public void SetDeadline(TimeSpan timeout)
@@ -86,12 +94,13 @@ public sealed class Store
     public CancellationTokenRegistration InterruptOn(CancellationToken token) =>
         token.Register(static s => ((Store)s!).Interrupt(), this);
 
-    /// <summary>Clears a previous interrupt so the store can run again.</summary>
+    /// <summary>Clears a previous interrupt so the store can run again (call it when no guest code is running in this store).</summary>
     public void ResetInterrupt()
     {
         Interlocked.Increment(ref DeadlineVersion);
         _deadline?.Cancel();
         _deadline = null;
+        Volatile.Write(ref FuelFloor, 0);
         InterruptRequested = false;
     }
 
