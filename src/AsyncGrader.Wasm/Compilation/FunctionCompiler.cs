@@ -1051,7 +1051,7 @@ internal sealed class FunctionCompiler
             il.Emit(OpCodes.Stloc, value);
         }
 
-        // ea = (ulong)(uint)addr + offset; if (ea + size > (ulong)mem.Length) trap
+        // ea = (ulong)(uint)addr + offset; trap unless ea + size <= mem.Length
         var ea = Scratch(typeof(ulong));
         il.Emit(OpCodes.Conv_U8);
         if (offset != 0)
@@ -1063,14 +1063,21 @@ internal sealed class FunctionCompiler
         // The bounds check branches: operands still on the IL stack below would each get a JIT
         // temporary of their own at this branch (see SpillTop), so they wait in slot locals.
         var below = Spill(0, _stack.Count - (isStore ? 2 : 1));
+        // In bounds when ea <= length - size, compared signed (ea < 2^33, length - size >= -16):
+        // the limit is loop-invariant, so in a loop the check is one compare against a register.
         il.Emit(OpCodes.Ldloc, ea);
-        il.Emit(OpCodes.Ldc_I8, (long)size);
-        il.Emit(OpCodes.Add);
         il.Emit(OpCodes.Ldloc, _mem!);
         il.Emit(OpCodes.Ldlen);
-        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Conv_I8);
         var inBounds = il.DefineLabel();
-        il.Emit(OpCodes.Ble_Un, inBounds);
+        if (size == 1)
+            il.Emit(OpCodes.Blt, inBounds);
+        else
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)size);
+            il.Emit(OpCodes.Sub);
+            il.Emit(OpCodes.Ble, inBounds);
+        }
         EmitTrap(M.ThrowMemoryOutOfBounds);
         il.MarkLabel(inBounds);
         Reload(below);
