@@ -61,7 +61,7 @@ internal static class ModuleCompiler
         var asm = DynamicAssemblies.Create($"wasm{id}");
         var mb = asm.DefineDynamicModule($"wasm{id}");
         var tb = mb.DefineType($"Wasm.Module{id}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(InstanceContext));
-        var ctx = Emit(engine, def, mb, tb, aheadOfTime: false);
+        Emit(engine, def, mb, tb, aheadOfTime: false);
         return Bake(engine, def, name, tb.CreateType()!, typeIdStatics: null);
     }
 

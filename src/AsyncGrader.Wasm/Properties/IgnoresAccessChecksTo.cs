@@ -1,7 +1,7 @@
 namespace System.Runtime.CompilerServices;
 
 /// <summary>
-/// Honoured by the CoreCLR: lets the engine's generated (dynamic) assemblies use its internal
+/// Honoured by the CoreCLR: lets the engine's generated assemblies (dynamic, and ahead-of-time images) use its internal
 /// types (instance contexts, helpers) without making them public.
 /// </summary>
 [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
