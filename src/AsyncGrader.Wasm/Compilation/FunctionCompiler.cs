@@ -53,7 +53,7 @@ internal sealed class FunctionCompiler
     private readonly Dictionary<(ValueType, int), LocalBuilder> _slots = new();
     private int _pendingFuel;
     // Remaining fuel lives in this local (a register in hot loops) and is committed to the store at
-    // calls, bulk operations, loop headers, returns and traps raised by the checks (docs/FUEL.md).
+    // calls, bulk operations, returns and traps (docs/FUEL.md).
     private LocalBuilder? _fuelLocal;
     private readonly bool _fuel;
 
@@ -1510,7 +1510,6 @@ internal sealed class FunctionCompiler
     {
         public static readonly MethodInfo ThrowStack = typeof(Throw).GetMethod(nameof(Throw.CallStackExhausted))!;
         public static readonly MethodInfo ThrowInterrupted = typeof(Throw).GetMethod(nameof(Throw.Interrupted))!;
-        public static readonly MethodInfo ThrowOutOfFuel = typeof(Throw).GetMethod(nameof(Throw.OutOfFuel))!;
         public static readonly MethodInfo ThrowBelowFuelFloor = typeof(Throw).GetMethod(nameof(Throw.BelowFuelFloor))!;
         public static readonly MethodInfo ThrowUnreachable = typeof(Throw).GetMethod(nameof(Throw.Unreachable))!;
         public static readonly MethodInfo ThrowMemoryOutOfBounds = typeof(Throw).GetMethod(nameof(Throw.MemoryOutOfBounds))!;
@@ -1542,8 +1541,12 @@ internal sealed class FunctionCompiler
         public static readonly MethodInfo V128Store = typeof(MemoryOps).GetMethod(nameof(MemoryOps.V128Store))!;
         public static readonly MethodInfo VectorFromLongs = typeof(FunctionCompiler).GetMethod(nameof(VectorFrom), BindingFlags.Static | BindingFlags.NonPublic)!;
 
-        public static readonly Dictionary<Opcode, MethodInfo> Memory = Enum.GetValues<Opcode>()
-            .Where(o => o >= Opcode.I32Load && o <= Opcode.I64Store32)
+        // The scalar helpers the SIMD lane loads and stores use (scalar operators are emitted inline).
+        public static readonly Dictionary<Opcode, MethodInfo> Memory = new[]
+            {
+                Opcode.I32Load, Opcode.I64Load, Opcode.I32Load8U, Opcode.I32Load16U,
+                Opcode.I32Store, Opcode.I64Store, Opcode.I32Store8, Opcode.I32Store16,
+            }
             .ToDictionary(o => o, o => typeof(MemoryOps).GetMethod(o.ToString())!);
 
         public static readonly Dictionary<Opcode, MethodInfo> Numeric = Enum.GetValues<Opcode>()

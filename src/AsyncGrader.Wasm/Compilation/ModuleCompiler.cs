@@ -90,18 +90,20 @@ internal static class ModuleCompiler
         return Bake(engine, def, name, type, typeIds);
     }
 
+    /// <summary>Globals that are neither imported nor exported: they live as typed fields g{i} of the context.</summary>
+    private static IEnumerable<int> PrivateGlobals(ModuleDefinition def)
+    {
+        var exported = def.Exports.Where(e => e.Kind == ExternKind.Global).Select(e => (int)e.Index).ToHashSet();
+        return Enumerable.Range(def.ImportedGlobalCount, def.TotalGlobalCount - def.ImportedGlobalCount).Where(g => !exported.Contains(g));
+    }
+
     private static ModuleCompileContext Emit(Engine engine, ModuleDefinition def, ModuleBuilder mb, TypeBuilder tb, bool aheadOfTime)
     {
         var ctor = tb.DefineDefaultConstructor(MethodAttributes.Public);
 
-        // Globals that are neither imported nor exported live as typed fields of the context.
-        var exportedGlobals = def.Exports.Where(e => e.Kind == ExternKind.Global).Select(e => (int)e.Index).ToHashSet();
         var globalBuilders = new FieldBuilder?[def.TotalGlobalCount];
-        for (int g = def.ImportedGlobalCount; g < def.TotalGlobalCount; g++)
-        {
-            if (exportedGlobals.Contains(g)) continue;
+        foreach (int g in PrivateGlobals(def))
             globalBuilders[g] = tb.DefineField($"g{g}", ClrTypes.Of(def.GlobalType(g).Type), FieldAttributes.Public);
-        }
 
         var methods = new MethodBuilder?[def.TotalFunctionCount];
         for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
@@ -162,9 +164,7 @@ internal static class ModuleCompiler
         for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
             pointers[f] = bakedMethods[$"f{f}"].MethodHandle.GetFunctionPointer();
         var fields = new FieldInfo?[def.TotalGlobalCount];
-        var exportedGlobals = def.Exports.Where(e => e.Kind == ExternKind.Global).Select(e => (int)e.Index).ToHashSet();
-        for (int g = def.ImportedGlobalCount; g < def.TotalGlobalCount; g++)
-            if (!exportedGlobals.Contains(g)) fields[g] = baked.GetField($"g{g}");
+        foreach (int g in PrivateGlobals(def)) fields[g] = baked.GetField($"g{g}");
 
         Invoker.RegisterNames(baked, name, names);
         return new CompiledModule

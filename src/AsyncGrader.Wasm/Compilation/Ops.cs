@@ -29,8 +29,10 @@ internal static class Throw
 }
 
 /// <summary>
-/// Guest memory access. Every effective address is computed in 64 bits (so address + offset
-/// cannot wrap) and checked against the array length before the unchecked read or write.
+/// Guest memory access for the SIMD loads and stores and the bulk operations (scalar loads and
+/// stores are emitted inline by FunctionCompiler with the same check). Every effective address is
+/// computed in 64 bits (so address + offset cannot wrap) and checked against the array length
+/// before the unchecked read or write.
 /// </summary>
 internal static class MemoryOps
 {
@@ -44,44 +46,29 @@ internal static class MemoryOps
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Load(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<int>(ref At(m, a, o, 4));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Load(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<long>(ref At(m, a, o, 8));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Load(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<float>(ref At(m, a, o, 4));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Load(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<double>(ref At(m, a, o, 8));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Load8S(int a, uint o, byte[] m) => (sbyte)At(m, a, o, 1);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Load8U(int a, uint o, byte[] m) => At(m, a, o, 1);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Load16S(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<short>(ref At(m, a, o, 2));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Load16U(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<ushort>(ref At(m, a, o, 2));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Load8S(int a, uint o, byte[] m) => (sbyte)At(m, a, o, 1);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Load8U(int a, uint o, byte[] m) => At(m, a, o, 1);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Load16S(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<short>(ref At(m, a, o, 2));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Load16U(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<ushort>(ref At(m, a, o, 2));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Load32S(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<int>(ref At(m, a, o, 4));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Load32U(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<uint>(ref At(m, a, o, 4));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static System.Runtime.Intrinsics.Vector128<byte> V128Load(int a, uint o, byte[] m) => Unsafe.ReadUnaligned<System.Runtime.Intrinsics.Vector128<byte>>(ref At(m, a, o, 16));
 
     /// <summary>
-    /// Like <see cref="At"/>, and marks the written pages (Memory.DirtyPageShift) dirty. The flag writes are safe
-    /// unchecked: the access is inside mem, and dirty has one flag per page of mem.
+    /// Like <see cref="At"/>, and marks the page of the first written byte dirty, as compiled scalar
+    /// stores do (a reset also copies Memory.StoreSpill bytes after each dirty run, which covers the
+    /// rest of a store of up to 16 bytes). The flag write is safe unchecked: the access is inside
+    /// mem, and dirty has one flag per page of mem.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref byte AtWrite(byte[] mem, byte[] dirty, int addr, uint offset, int size)
     {
         ulong ea = (ulong)(uint)addr + offset;
         if (ea + (ulong)size > (ulong)mem.Length) throw Throw.MemoryOutOfBounds();
-        ref byte flags = ref MemoryMarshal.GetArrayDataReference(dirty);
-        Unsafe.Add(ref flags, (nint)(ea >> Memory.DirtyPageShift)) = 1;
-        if (size > 1) Unsafe.Add(ref flags, (nint)((ea + (ulong)size - 1) >> Memory.DirtyPageShift)) = 1;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(dirty), (nint)(ea >> Memory.DirtyPageShift)) = 1;
         return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(mem), (nint)ea);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void I32Store(int a, int v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 4), v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void I64Store(int a, long v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 8), v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void F32Store(int a, float v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 4), v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void F64Store(int a, double v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 8), v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void I32Store8(int a, int v, uint o, byte[] m, byte[] d) => AtWrite(m, d, a, o, 1) = (byte)v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void I32Store16(int a, int v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 2), (short)v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void I64Store8(int a, long v, uint o, byte[] m, byte[] d) => AtWrite(m, d, a, o, 1) = (byte)v;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void I64Store16(int a, long v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 2), (short)v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void I64Store32(int a, long v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 4), (int)v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void V128Store(int a, System.Runtime.Intrinsics.Vector128<byte> v, uint o, byte[] m, byte[] d) => Unsafe.WriteUnaligned(ref AtWrite(m, d, a, o, 16), v);
 
     public static int MemorySize(byte[] m) => m.Length / Memory.PageSize;

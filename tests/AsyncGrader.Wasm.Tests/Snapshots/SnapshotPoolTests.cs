@@ -32,6 +32,7 @@ public sealed class SnapshotPoolTests
             ;; compiled stores mark only their first byte's page: the reset must still restore the
             ;; bytes they spill into the next page, and a store ending at the last byte of memory
             (i64.store (i32.const 90364) (i64.const -1))
+            (v128.store (i32.const 90620) (v128.const i64x2 -1 -1))
             (i64.store (i32.const 262136) (i64.extend_i32_u (local.get $seed)))
             (v128.store8_lane 3 (i32.const 150000) (v128.const i64x2 -1 -1))
             ;; bulk operations
