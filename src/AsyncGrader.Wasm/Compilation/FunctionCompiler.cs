@@ -278,6 +278,16 @@ internal sealed class FunctionCompiler
         _il.Emit(OpCodes.Stloc, _fuelLocal!);
     }
 
+    /// <summary>
+    /// <c>switch</c> on the index on the stack; with no targets (a br_table of only a default) the
+    /// index is just dropped, since an assembly's IL encoder rejects an empty switch table.
+    /// </summary>
+    private void EmitSwitch(Label[] targets)
+    {
+        if (targets.Length == 0) _il.Emit(OpCodes.Pop);
+        else _il.Emit(OpCodes.Switch, targets);
+    }
+
     private void FlushFuel()
     {
         if (!_fuel || _pendingFuel == 0) return;
@@ -573,7 +583,7 @@ internal sealed class FunctionCompiler
                 {
                     foreach (var t in targets) t.BranchedTo = true;
                     deflt.BranchedTo = true;
-                    il.Emit(OpCodes.Switch, targets.Select(t => t.BranchLabel).ToArray());
+                    EmitSwitch(targets.Select(t => t.BranchLabel).ToArray());
                     il.Emit(OpCodes.Br, deflt.BranchLabel);
                 }
                 else
@@ -581,7 +591,7 @@ internal sealed class FunctionCompiler
                     // One stub per target: each stores the arity values and pops its own extras.
                     var stubs = new Dictionary<Frame, Label>();
                     foreach (var t in targets.Append(deflt)) if (!stubs.ContainsKey(t)) stubs[t] = il.DefineLabel();
-                    il.Emit(OpCodes.Switch, targets.Select(t => stubs[t]).ToArray());
+                    EmitSwitch(targets.Select(t => stubs[t]).ToArray());
                     il.Emit(OpCodes.Br, stubs[deflt]);
                     foreach (var (t, label) in stubs)
                     {

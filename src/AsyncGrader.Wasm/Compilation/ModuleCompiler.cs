@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Reflection.Emit;
+using System.Runtime.Loader;
 using AsyncGrader.Wasm.Binary;
 using AsyncGrader.Wasm.Runtime;
 
@@ -46,44 +47,65 @@ internal sealed class CompiledModule
 
 /// <summary>
 /// Compiles a validated module into one type: instance fields for private globals and one static
-/// method per defined function. In memory (the default) the type lives in a dynamic assembly and
-/// the JIT compiles each method on its first call, so functions that never run cost only their
-/// IL. <see cref="Persist"/> writes the same type to an assembly file instead, for an
-/// ahead-of-time compiler to turn into native code (see <see cref="Runtime.CodeCache"/>).
+/// method per defined function, written as an assembly. In memory (the default) that assembly is
+/// loaded straight away and the JIT compiles each method on its first call, so functions that
+/// never run cost only their IL. <see cref="Persist"/> writes the same assembly to a file instead,
+/// for an ahead-of-time compiler to turn into native code (see <see cref="Runtime.CodeCache"/>).
 /// </summary>
+/// <remarks>
+/// Both paths use <see cref="PersistedAssemblyBuilder"/>, never the runtime's dynamic TypeBuilder:
+/// the dynamic builder spends most of its time in the runtime's native metadata bookkeeping, and
+/// python.wasm (21 MB of IL, ~9,000 methods) took 1.4-2.3 s to compile that way against
+/// 0.7-0.9 s written as an assembly and loaded from memory (docs/BENCHMARKS.md).
+/// </remarks>
 internal static class ModuleCompiler
 {
     private static int s_counter;
+    // In-memory modules each get a unique assembly name, so they can share one load context.
+    private static readonly AssemblyLoadContext s_inMemory = new("wasm-modules");
 
     public static CompiledModule Compile(Engine engine, ModuleDefinition def, string name)
     {
-        int id = Interlocked.Increment(ref s_counter);
-        var asm = DynamicAssemblies.Create($"wasm{id}");
-        var mb = asm.DefineDynamicModule($"wasm{id}");
-        var tb = mb.DefineType($"Wasm.Module{id}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(InstanceContext));
-        Emit(engine, def, mb, tb, aheadOfTime: false);
-        return Bake(engine, def, name, tb.CreateType()!, typeIdStatics: null);
+        string assemblyName = $"wasm{Interlocked.Increment(ref s_counter)}";
+        using var il = new MemoryStream();
+        Write(engine, def, assemblyName, il, forImage: false);
+        il.Position = 0;
+        return Bind(engine, def, name, s_inMemory.LoadFromStream(il), typeIdsBound: true);
     }
 
-    /// <summary>The type name inside an ahead-of-time image.</summary>
+    /// <summary>The type name inside a compiled module's assembly.</summary>
     public const string PersistedTypeName = "Wasm.Module";
 
-    /// <summary>Writes the module's compiled IL as the assembly <paramref name="assemblyName"/> to <paramref name="path"/>.</summary>
+    /// <summary>Writes the module's compiled IL, for an image, as the assembly <paramref name="assemblyName"/> to <paramref name="path"/>.</summary>
     public static void Persist(Engine engine, ModuleDefinition def, string assemblyName, string path)
+    {
+        using var file = File.Create(path);
+        Write(engine, def, assemblyName, file, forImage: true);
+    }
+
+    /// <summary>
+    /// An image may be loaded by any engine of the same build, so its signature ids are statics set
+    /// when it is bound; in memory, the compiling engine's ids are constants in the code.
+    /// </summary>
+    private static void Write(Engine engine, ModuleDefinition def, string assemblyName, Stream output, bool forImage)
     {
         var asm = new PersistedAssemblyBuilder(new AssemblyName(assemblyName), typeof(object).Assembly);
         DynamicAssemblies.GrantAccess(asm);
         var mb = asm.DefineDynamicModule(assemblyName);
         var tb = mb.DefineType(PersistedTypeName, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(InstanceContext));
-        Emit(engine, def, mb, tb, aheadOfTime: true);
+        Emit(engine, def, mb, tb, forImage);
         tb.CreateType();
-        asm.Save(path);
+        asm.Save(output);
     }
 
     /// <summary>Binds a loaded ahead-of-time image (written by <see cref="Persist"/> for the same module) to <paramref name="engine"/>.</summary>
-    public static CompiledModule FromImage(Engine engine, ModuleDefinition def, string name, Assembly image)
+    public static CompiledModule FromImage(Engine engine, ModuleDefinition def, string name, Assembly image) =>
+        Bind(engine, def, name, image, typeIdsBound: false);
+
+    private static CompiledModule Bind(Engine engine, ModuleDefinition def, string name, Assembly assembly, bool typeIdsBound)
     {
-        var type = image.GetType(PersistedTypeName, throwOnError: true)!;
+        var type = assembly.GetType(PersistedTypeName, throwOnError: true)!;
+        if (typeIdsBound) return Bake(engine, def, name, type, typeIdStatics: null);
         var typeIds = new FieldInfo?[def.Types.Count];
         foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Static))
             if (field.Name.StartsWith('s') && int.TryParse(field.Name.AsSpan(1), out int t)) typeIds[t] = field;
@@ -97,7 +119,7 @@ internal static class ModuleCompiler
         return Enumerable.Range(def.ImportedGlobalCount, def.TotalGlobalCount - def.ImportedGlobalCount).Where(g => !exported.Contains(g));
     }
 
-    private static ModuleCompileContext Emit(Engine engine, ModuleDefinition def, ModuleBuilder mb, TypeBuilder tb, bool aheadOfTime)
+    private static ModuleCompileContext Emit(Engine engine, ModuleDefinition def, ModuleBuilder mb, TypeBuilder tb, bool forImage)
     {
         var ctor = tb.DefineDefaultConstructor(MethodAttributes.Public);
 
@@ -114,7 +136,7 @@ internal static class ModuleCompiler
             // other local it declares is written before it is read.
             m.InitLocals = false;
             // An ahead-of-time compiler skips AggressiveOptimization methods (they are left to the JIT).
-            if (engine.Config.OptimizeEagerly && !aheadOfTime) m.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+            if (engine.Config.OptimizeEagerly && !forImage) m.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
             methods[f] = m;
         }
 
@@ -127,7 +149,7 @@ internal static class ModuleCompiler
             Methods = methods,
             ModuleBuilder = mb,
             ModuleType = tb,
-            TypeIdFields = aheadOfTime ? new FieldInfo?[def.Types.Count] : null,
+            TypeIdFields = forImage ? new FieldInfo?[def.Types.Count] : null,
         };
         for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
             new FunctionCompiler(ctx, f, methods[f]!).Compile();
