@@ -14,6 +14,8 @@ const string Usage = """
       --jobs N         run N scripts in parallel (default 1)
       --only TYPE      count only assertions of TYPE (e.g. assert_exhaustion); others are skipped; repeatable
       --print          let spectest.print* write to stdout
+      --no-fuel        an engine compiled without fuel (its own calling convention); by default fuel is
+                       compiled in and every store is metered with a large budget
       --dry-run        parse every script, check command counts against COUNTS.tsv; no engine
     default corpus: $ASYNCGRADER_SPEC_CORPUS, else ../shared/wasm-spec/core-json.tar.gz next to the repository root
     """;
@@ -21,7 +23,7 @@ const string Usage = """
 string? corpusPath = null;
 var filters = new List<string>();
 var only = new HashSet<string>(StringComparer.Ordinal);
-bool verbose = false, dryRun = false, print = false;
+bool verbose = false, dryRun = false, print = false, fuel = true;
 double timeoutSeconds = 20;
 int jobs = 1;
 
@@ -39,6 +41,7 @@ try
             case "--jobs" or "-j": jobs = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
             case "--only": only.Add(Next()); break;
             case "--print": print = true; break;
+            case "--no-fuel": fuel = false; break;
             case "--dry-run": dryRun = true; break;
             case "--help" or "-h": Console.WriteLine(Usage); return 0;
             default:
@@ -76,7 +79,7 @@ if (files.Count == 0)
 
 if (dryRun) return DryRun(corpus, files);
 
-var engine = new Engine();
+var engine = new Engine(new EngineConfig { ConsumeFuel = fuel });
 var runner = new SpecRunner(engine, new SpecRunnerOptions
 {
     CommandTimeout = TimeSpan.FromSeconds(timeoutSeconds),

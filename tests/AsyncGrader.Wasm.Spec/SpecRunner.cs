@@ -12,6 +12,12 @@ public sealed class SpecRunnerOptions
 
     /// <summary>Run only commands whose type is listed (module/register/action always run, they set up state). Null: all.</summary>
     public IReadOnlySet<string>? OnlyAssertions { get; init; }
+
+    /// <summary>
+    /// With an engine that consumes fuel: the budget each script's store starts with, so that every
+    /// command runs metered as the worker runs guests (the results must not change).
+    /// </summary>
+    public long FuelBudget { get; init; } = long.MaxValue / 4;
 }
 
 /// <summary>A command that did not behave as the script expects.</summary>
@@ -185,6 +191,7 @@ public sealed class SpecRunner
         public ScriptState(Engine engine, SpecRunnerOptions options)
         {
             Store = new Store(engine);
+            if (engine.Config.ConsumeFuel) Store.SetFuel(options.FuelBudget);
             Linker = new Linker(engine) { AllowShadowing = true };
             Timeout = options.CommandTimeout;
         }

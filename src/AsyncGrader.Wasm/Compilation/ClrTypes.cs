@@ -10,6 +10,13 @@ namespace AsyncGrader.Wasm.Compilation;
 /// result is returned, further results (multi-value) go through byrefs, and the last argument
 /// is the callee's instance context (Wasm) or host binding (host). Keeping the context last
 /// means arguments already on the IL stack never need reordering at call sites.
+/// <para>
+/// In an engine that consumes fuel, the remaining fuel travels with the call instead of through
+/// the store: <c>static WithFuel&lt;R&gt; f(P0..Pn, ref R1..ref Rk, long fuel, object target)</c>
+/// (<c>long</c> when there is no result). Both halves come back in registers, so a call costs no
+/// store of the caller's fuel and no reload of the callee's; the store sees the fuel only when it
+/// must (traps, bulk operations, host calls, the return to the host).
+/// </para>
 /// </remarks>
 internal static class ClrTypes
 {
@@ -23,15 +30,61 @@ internal static class ClrTypes
         _ => typeof(object),
     };
 
-    public static Type ReturnType(FuncType t) => t.Results.Length == 0 ? typeof(void) : Of(t.Results[0]);
-
-    public static Type[] Parameters(FuncType t, Type targetType)
+    public static Type ReturnType(FuncType t, bool fuel)
     {
-        var list = new List<Type>(t.Params.Length + t.Results.Length + 1);
+        if (!fuel) return t.Results.Length == 0 ? typeof(void) : Of(t.Results[0]);
+        return t.Results.Length == 0 ? typeof(long) : typeof(WithFuel<>).MakeGenericType(Of(t.Results[0]));
+    }
+
+    public static Type[] Parameters(FuncType t, Type targetType, bool fuel)
+    {
+        var list = new List<Type>(t.Params.Length + t.Results.Length + 2);
         foreach (var p in t.Params) list.Add(Of(p));
         for (int i = 1; i < t.Results.Length; i++) list.Add(Of(t.Results[i]).MakeByRefType());
+        if (fuel) list.Add(typeof(long));
         list.Add(targetType);
         return list.ToArray();
+    }
+
+    /// <summary>With a fuel call's return value on the stack: stores the fuel into <paramref name="fuel"/> and leaves the first result, if any.</summary>
+    public static void EmitSplitFuelReturn(ILGenerator il, FuncType t, LocalBuilder fuel, System.Func<Type, LocalBuilder> scratch)
+    {
+        if (t.Results.Length == 0)
+        {
+            il.Emit(OpCodes.Stloc, fuel);
+            return;
+        }
+        var type = typeof(WithFuel<>).MakeGenericType(Of(t.Results[0]));
+        var pair = scratch(type);
+        il.Emit(OpCodes.Stloc, pair);
+        il.Emit(OpCodes.Ldloca, pair);
+        il.Emit(OpCodes.Ldfld, type.GetField(nameof(WithFuel<int>.Fuel))!);
+        il.Emit(OpCodes.Stloc, fuel);
+        il.Emit(OpCodes.Ldloca, pair);
+        il.Emit(OpCodes.Ldfld, type.GetField(nameof(WithFuel<int>.Value))!);
+    }
+
+    /// <summary>With the first result (if any) on the stack: returns it together with <paramref name="fuel"/>.</summary>
+    public static void EmitFuelReturn(ILGenerator il, FuncType t, LocalBuilder fuel, System.Func<Type, LocalBuilder> scratch)
+    {
+        if (t.Results.Length == 0)
+        {
+            il.Emit(OpCodes.Ldloc, fuel);
+            il.Emit(OpCodes.Ret);
+            return;
+        }
+        var type = typeof(WithFuel<>).MakeGenericType(Of(t.Results[0]));
+        var value = scratch(Of(t.Results[0]));
+        var pair = scratch(type);
+        il.Emit(OpCodes.Stloc, value);
+        il.Emit(OpCodes.Ldloca, pair);
+        il.Emit(OpCodes.Ldloc, value);
+        il.Emit(OpCodes.Stfld, type.GetField(nameof(WithFuel<int>.Value))!);
+        il.Emit(OpCodes.Ldloca, pair);
+        il.Emit(OpCodes.Ldloc, fuel);
+        il.Emit(OpCodes.Stfld, type.GetField(nameof(WithFuel<int>.Fuel))!);
+        il.Emit(OpCodes.Ldloc, pair);
+        il.Emit(OpCodes.Ret);
     }
 
     private static readonly MethodInfo AsI32 = typeof(Value).GetMethod(nameof(Value.AsI32))!;
@@ -87,4 +140,11 @@ internal static class ClrTypes
             default: il.Emit(OpCodes.Stind_Ref); break;
         }
     }
+}
+
+/// <summary>A function's first result and the fuel left after it ran (16 bytes: returned in two registers).</summary>
+internal struct WithFuel<T>
+{
+    public T Value;
+    public long Fuel;
 }

@@ -65,8 +65,9 @@ internal sealed class FunctionCompiler
         _body = m.Definition.Bodies[funcIndex - m.Definition.ImportedFunctionCount];
         _il = method.GetILGenerator(Math.Max(64, _body.CodeLength * 4));
         _locals = new LocalBuilder?[_body.Locals.Length];
-        _ctxArg = _type.Params.Length + Math.Max(0, _type.Results.Length - 1);
         _fuel = m.Engine.Config.ConsumeFuel;
+        // Arguments: the Wasm params, byrefs for extra results, the fuel (if metered), the context.
+        _ctxArg = _type.Params.Length + Math.Max(0, _type.Results.Length - 1) + (_fuel ? 1 : 0);
     }
 
     public void Compile()
@@ -132,8 +133,10 @@ internal sealed class FunctionCompiler
         ReloadMemory();
         if (_fuel)
         {
+            // The caller passes its remaining fuel (ClrTypes: the calling convention).
             _fuelLocal = il.DeclareLocal(typeof(long));
-            ReloadFuel();
+            il.Emit(OpCodes.Ldarg, _ctxArg - 1);
+            il.Emit(OpCodes.Stloc, _fuelLocal);
         }
 
         // Call depth: ++s.CallDepth > s.MaxCallDepth, or too little native stack left -> trap.
@@ -468,7 +471,6 @@ internal sealed class FunctionCompiler
     private void EmitReturnSequence(Frame fn)
     {
         var il = _il;
-        CommitFuel();
         // s.CallDepth--
         il.Emit(OpCodes.Ldloc, _store);
         il.Emit(OpCodes.Ldloc, _store);
@@ -484,7 +486,8 @@ internal sealed class FunctionCompiler
             ClrTypes.EmitStoreIndirect(il, _type.Results[i]);
         }
         if (locals.Length > 0) il.Emit(OpCodes.Ldloc, locals[0]);
-        il.Emit(OpCodes.Ret);
+        if (_fuel) ClrTypes.EmitFuelReturn(il, _type, _fuelLocal!, Scratch);
+        else il.Emit(OpCodes.Ret);
     }
 
     // ---- the instruction switch -----------------------------------------------------------
@@ -922,13 +925,11 @@ internal sealed class FunctionCompiler
     {
         var type = _m.Definition.FunctionType(funcIndex);
         FlushFuel();
-        var operands = SpillTop(_fuel ? _stack.Count : 0);
-        CommitFuel();
-        Reload(operands);
         var extras = ExtraResultLocals(type);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloca, l);
         if (funcIndex >= _m.Definition.ImportedFunctionCount)
         {
+            if (_fuel) _il.Emit(OpCodes.Ldloc, _fuelLocal!);
             EmitCtx();
             _il.Emit(OpCodes.Call, _m.Methods[funcIndex]!);
         }
@@ -951,6 +952,7 @@ internal sealed class FunctionCompiler
         // stack: args..., index. The target is looked up with the arguments off the IL stack (see SpillTop).
         FlushFuel();
         var operands = SpillTop(_stack.Count);
+        // The lookup traps on a null element or another signature: the store must hold the fuel then.
         CommitFuel();
         if (operands.Length > 0) _il.Emit(OpCodes.Ldloc, operands[^1]);
         EmitCtx();
@@ -972,16 +974,17 @@ internal sealed class FunctionCompiler
 
     private void EmitCalli(LocalBuilder f, FuncType type)
     {
+        if (_fuel) _il.Emit(OpCodes.Ldloc, _fuelLocal!);
         _il.Emit(OpCodes.Ldloc, f);
         EmitField(OpCodes.Ldfld, F.FuncTarget);
         _il.Emit(OpCodes.Ldloc, f);
         EmitField(OpCodes.Ldfld, F.FuncCode);
-        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.ReturnType(type), ClrTypes.Parameters(type, typeof(object)), null);
+        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.ReturnType(type, _fuel), ClrTypes.Parameters(type, typeof(object), _fuel), null);
     }
 
     /// <summary>
     /// Moves the top <paramref name="n"/> operands from the IL stack into slot locals (one per
-    /// position and type, shared by all call sites) before a call commits fuel or looks up its
+    /// position and type, shared by all call sites) before a call_indirect looks up its
     /// target. Left on the IL stack, RyuJIT would copy each operand that reads memory into a fresh
     /// temporary at every such statement; thousands of them in an interpreter loop push its locals
     /// past what the JIT tracks (about 1,000), and the rest live in memory and are zeroed on entry.
@@ -1023,10 +1026,10 @@ internal sealed class FunctionCompiler
     private void FinishCall(FuncType type, LocalBuilder[] extras)
     {
         PopN(type.Params.Length);
+        if (_fuel) ClrTypes.EmitSplitFuelReturn(_il, type, _fuelLocal!, Scratch);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloc, l);
         _stack.AddRange(type.Results);
         ReloadMemory();
-        ReloadFuel();
     }
 
     // ---- memory -----------------------------------------------------------------------------

@@ -6,15 +6,18 @@ using AsyncGrader.Wasm.Runtime;
 
 namespace AsyncGrader.Wasm.Compilation;
 
-/// <summary>Calls compiled code at <paramref name="code"/> with boxed arguments (host → guest).</summary>
-internal delegate void InvokeTrampoline(IntPtr code, object target, Value[] args, Value[] results);
+/// <summary>
+/// Calls compiled code at <paramref name="code"/> with boxed arguments (host → guest). In an
+/// engine that meters fuel, <paramref name="fuel"/> goes in and the fuel left comes back in it.
+/// </summary>
+internal delegate void InvokeTrampoline(IntPtr code, object target, Value[] args, Value[] results, ref long fuel);
 
 /// <summary>
 /// Engine-wide registry of function signatures: gives each distinct <see cref="FuncType"/> a
 /// canonical id (compared by call_indirect across modules) and generates, once per signature,
 /// the two trampolines that cross the host boundary.
 /// </summary>
-internal sealed class SignatureRegistry
+internal sealed class SignatureRegistry(bool fuel)
 {
     private readonly ConcurrentDictionary<FuncType, Signature> _byType = new();
     private readonly object _emitLock = new();
@@ -56,12 +59,13 @@ internal sealed class SignatureRegistry
             _module ??= DynamicAssemblies.Create("AsyncGrader.Wasm.Trampolines").DefineDynamicModule("Trampolines");
             var tb = _module.DefineType($"Sig{sig.Id}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
             var type = sig.Type;
-            var calliParams = ClrTypes.Parameters(type, typeof(object));
-            var ret = ClrTypes.ReturnType(type);
+            var calliParams = ClrTypes.Parameters(type, typeof(object), fuel);
+            var ret = ClrTypes.ReturnType(type, fuel);
+            var result0 = type.Results.Length == 0 ? typeof(void) : ClrTypes.Of(type.Results[0]);
 
-            // static void Invoke(IntPtr code, object target, Value[] args, Value[] results)
+            // static void Invoke(IntPtr code, object target, Value[] args, Value[] results, ref long fuel)
             var inv = tb.DefineMethod("Invoke", MethodAttributes.Public | MethodAttributes.Static, typeof(void),
-                [typeof(IntPtr), typeof(object), typeof(Value[]), typeof(Value[])]);
+                [typeof(IntPtr), typeof(object), typeof(Value[]), typeof(Value[]), typeof(long).MakeByRefType()]);
             var il = inv.GetILGenerator();
             var extras = new LocalBuilder[type.Results.Length];
             for (int i = 1; i < type.Results.Length; i++) extras[i] = il.DeclareLocal(ClrTypes.Of(type.Results[i]));
@@ -73,12 +77,26 @@ internal sealed class SignatureRegistry
                 ClrTypes.EmitUnbox(il, type.Params[i]);
             }
             for (int i = 1; i < type.Results.Length; i++) il.Emit(OpCodes.Ldloca, extras[i]);
+            if (fuel)
+            {
+                il.Emit(OpCodes.Ldarg, 4);
+                il.Emit(OpCodes.Ldind_I8);
+            }
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldarg_0);
             il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, calliParams, null);
+            if (fuel)
+            {
+                // fuel = the fuel left; the first result, if any, stays on the stack.
+                var left = il.DeclareLocal(typeof(long));
+                ClrTypes.EmitSplitFuelReturn(il, type, left, il.DeclareLocal);
+                il.Emit(OpCodes.Ldarg, 4);
+                il.Emit(OpCodes.Ldloc, left);
+                il.Emit(OpCodes.Stind_I8);
+            }
             if (type.Results.Length > 0)
             {
-                var r0 = il.DeclareLocal(ret);
+                var r0 = il.DeclareLocal(result0);
                 il.Emit(OpCodes.Stloc, r0);
                 for (int i = 0; i < type.Results.Length; i++)
                 {
@@ -91,7 +109,7 @@ internal sealed class SignatureRegistry
             }
             il.Emit(OpCodes.Ret);
 
-            // static R HostStub(P..., ref R1.., object binding): boxes arguments, calls HostBinding.Call.
+            // static R HostStub(P..., ref R1.., [long fuel,] object binding): boxes arguments, calls HostBinding.Call.
             var stub = tb.DefineMethod("HostStub", MethodAttributes.Public | MethodAttributes.Static, ret, calliParams);
             il = stub.GetILGenerator();
             var args = il.DeclareLocal(typeof(Value[]));
@@ -113,7 +131,17 @@ internal sealed class SignatureRegistry
             il.Emit(OpCodes.Ldarg, calliParams.Length - 1);
             il.Emit(OpCodes.Ldloc, args);
             il.Emit(OpCodes.Ldloc, results);
-            il.Emit(OpCodes.Call, typeof(HostBinding).GetMethod(nameof(HostBinding.Call), BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)!);
+            LocalBuilder? fuelLeft = null;
+            if (fuel)
+            {
+                // The guest's fuel goes to the store for the host's call, and comes back from it.
+                fuelLeft = il.DeclareLocal(typeof(long));
+                il.Emit(OpCodes.Ldarg, calliParams.Length - 2);
+                il.Emit(OpCodes.Call, typeof(HostBinding).GetMethod(nameof(HostBinding.CallWithFuel), BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)!);
+                il.Emit(OpCodes.Stloc, fuelLeft);
+            }
+            else
+                il.Emit(OpCodes.Call, typeof(HostBinding).GetMethod(nameof(HostBinding.Call), BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)!);
             for (int i = 1; i < type.Results.Length; i++)
             {
                 il.Emit(OpCodes.Ldarg, type.Params.Length + i - 1);
@@ -130,7 +158,8 @@ internal sealed class SignatureRegistry
                 il.Emit(OpCodes.Ldelema, typeof(Value));
                 ClrTypes.EmitUnbox(il, type.Results[0]);
             }
-            il.Emit(OpCodes.Ret);
+            if (fuel) ClrTypes.EmitFuelReturn(il, type, fuelLeft!, il.DeclareLocal);
+            else il.Emit(OpCodes.Ret);
 
             var baked = tb.CreateType();
             sig.HostStub = baked.GetMethod("HostStub")!.MethodHandle.GetFunctionPointer();

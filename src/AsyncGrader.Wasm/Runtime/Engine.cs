@@ -35,7 +35,7 @@ public sealed class Engine
     public Engine(EngineConfig? config = null)
     {
         Config = config ?? new EngineConfig();
-        Signatures = new Compilation.SignatureRegistry();
+        Signatures = new Compilation.SignatureRegistry(Config.ConsumeFuel);
         GuestThreads = new Runtime.GuestThreadPool(Config.GuestThreadStackBytes);
         if (Config.CodeCacheDirectory is { } dir) CodeCache = new Runtime.CodeCache(dir);
     }

@@ -18,6 +18,24 @@ internal sealed class HostBinding
     public HostCallback Callback { get; }
     public InstanceContext? Caller { get; }
 
+    /// <summary>
+    /// Entry from the generated host stubs of an engine that meters fuel: the store holds the
+    /// guest's fuel while the host runs (the host may read it, or call back into the guest), and
+    /// what it holds afterwards goes back to the guest.
+    /// </summary>
+    public static long CallWithFuel(object target, Value[] args, Value[] results, long fuel)
+    {
+        var store = ((HostBinding)target).Caller?.Store;
+        if (store is null)
+        {
+            Call(target, args, results);
+            return fuel;
+        }
+        store.FuelRemaining = fuel;
+        Call(target, args, results);
+        return store.FuelRemaining;
+    }
+
     /// <summary>Entry from the generated host stubs.</summary>
     public static void Call(object target, Value[] args, Value[] results)
     {

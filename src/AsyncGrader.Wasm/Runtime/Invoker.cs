@@ -37,7 +37,9 @@ internal static class Invoker
         var trampoline = f.Engine.Signatures.InvokerFor(f.Type);
         try
         {
-            trampoline(f.Code, f.Target, args, results);
+            // Fuel goes in from the store and what is left comes back to it (unmetered: ignored).
+            long unmetered = long.MaxValue;
+            trampoline(f.Code, f.Target, args, results, ref store is not null ? ref store.FuelRemaining : ref unmetered);
             return results;
         }
         catch (WasmTrap trap)

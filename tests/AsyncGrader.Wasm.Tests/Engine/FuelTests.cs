@@ -406,6 +406,123 @@ public sealed class FuelTests
         Assert.Equal(long.MaxValue, w.Store.FuelRemainingValue);
     }
 
+    // Fuel travels with each call and return (docs/FUEL.md): every kind of result, indirect calls,
+    // and host functions, which see the exact count in the store and can call back into the guest.
+    private const string ConventionWat = """
+    (module
+      (import "host" "peek" (func $peek (result i64)))
+      (import "host" "reenter" (func $reenter (param i32) (result i32)))
+      (type $to_f64 (func (param i32) (result f64)))
+      (table 3 funcref)
+      (elem (i32.const 0) $two $f64)
+      ;; 3
+      (func $two (param i32) (result i32 i64)
+        local.get 0
+        local.get 0
+        i64.extend_i32_s)
+      ;; 2
+      (func $f64 (type $to_f64)
+        local.get 0
+        f64.convert_i32_s)
+      ;; 2
+      (func $v128 (param i32) (result v128)
+        local.get 0
+        i32x4.splat)
+      ;; 1
+      (func $ref (param externref) (result externref)
+        local.get 0)
+      ;; 3
+      (func (export "add1") (param i32) (result i32)
+        local.get 0
+        i32.const 1
+        i32.add)
+      ;; (1 + 1 + 3) + (1 + 1 + 1 + 2) + (1 + 1 + 2) + (1 + 1 + 1) + 1 = 18 when peek runs; nothing after
+      (func (export "mix") (result i64)
+        i32.const 7
+        call $two
+        drop
+        drop
+        i32.const 1
+        i32.const 1
+        call_indirect (type $to_f64)
+        drop
+        i32.const 3
+        call $v128
+        drop
+        ref.null extern
+        call $ref
+        drop
+        call $peek)
+      ;; 1 + 1 + 1: call_indirect traps on element 0 (another signature) or 2 (null) and is charged
+      (func (export "badindirect") (param i32) (result f64)
+        i32.const 1
+        local.get 0
+        call_indirect (type $to_f64))
+      ;; 1 + 1 (+ add1's 3, run by the host) + 1 + 1 = 7
+      (func (export "nested") (result i32)
+        i32.const 5
+        call $reenter
+        i32.const 1
+        i32.add))
+    """;
+
+    private static WatInstance NewConvention()
+    {
+        Instance? self = null;
+        var w = new WatInstance(SharedEngine, ConventionWat, imports: linker =>
+        {
+            linker.DefineFunction("host", "peek", FuncType.Of().Returning(ValueType.I64),
+                (caller, _, results) => results[0] = Value.I64(caller.Store.FuelConsumed));
+            linker.DefineFunction("host", "reenter", FuncType.Of(ValueType.I32).Returning(ValueType.I32),
+                (_, args, results) => results[0] = self!.GetFunction("add1")!.Invoke(args[0])[0]);
+        });
+        self = w.Instance;
+        return w;
+    }
+
+    [Fact]
+    public void Results_of_every_kind_and_indirect_calls_pass_fuel_exactly_and_a_host_function_sees_it()
+    {
+        var w = NewConvention();
+        w.Store.SetFuel(1000);
+        Assert.Equal(18, w.Call("mix")[0].AsI64());
+        Assert.Equal(18, w.Store.FuelConsumed);
+    }
+
+    [Theory]
+    [InlineData(0, TrapKind.IndirectCallTypeMismatch)]
+    [InlineData(2, TrapKind.UninitializedElement)]
+    public void A_trapping_call_indirect_charges_its_run(int element, TrapKind kind)
+    {
+        var w = NewConvention();
+        w.Store.SetFuel(1000);
+        var trap = Assert.Throws<WasmTrap>(() => w.Call("badindirect", Value.I32(element)));
+        Assert.Equal(kind, trap.Kind);
+        Assert.Equal(3, w.Store.FuelConsumed);
+    }
+
+    [Fact]
+    public void A_host_function_calling_back_into_the_guest_charges_the_same_budget()
+    {
+        var w = NewConvention();
+        Assert.Equal(7, w.FuelOf(1000, "nested"));
+        Assert.Equal(6, w.CallI32("add1", 5));
+        Assert.Equal(10, w.Store.FuelConsumed);
+    }
+
+    [Fact]
+    public void Out_of_fuel_inside_a_call_made_by_a_host_function_traps_with_the_budget_consumed()
+    {
+        var w = NewConvention();
+        // 2 operators before the host call overdraw a budget of 1; add1's entry check, inside the
+        // host call, is the next checkpoint and traps. Consumption is reported capped at the budget.
+        w.Store.SetFuel(1);
+        var trap = Assert.Throws<WasmTrap>(() => w.Call("nested"));
+        Assert.Equal(TrapKind.OutOfFuel, trap.Kind);
+        Assert.Equal(1, w.Store.FuelConsumed);
+        Assert.Equal(0, w.Store.FuelRemainingValue);
+    }
+
     [Fact]
     public void Store_without_SetFuel_is_unmetered()
     {

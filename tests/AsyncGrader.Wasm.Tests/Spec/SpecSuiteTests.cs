@@ -17,6 +17,7 @@ public sealed class SpecSuiteTests(ITestOutputHelper output)
 
     /// <summary>One engine for the whole suite, as in production: modules are compiled per engine, state is per store.</summary>
     private static readonly Lazy<Engine> s_engine = new(() => new Engine());
+    private static readonly Lazy<Engine> s_unmeteredEngine = new(() => new Engine(new EngineConfig { ConsumeFuel = false }));
 
     private static string? s_corpusError;
 
@@ -38,13 +39,23 @@ public sealed class SpecSuiteTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Scripts))]
-    public void Script(string name)
+    public void Script(string name) => Run(name, s_engine.Value);
+
+    /// <summary>
+    /// The same script on an engine compiled without fuel: compiled code then has another calling
+    /// convention (no fuel passed through calls and returns, docs/FUEL.md) and no checks.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public void ScriptWithoutFuel(string name) => Run(name, s_unmeteredEngine.Value);
+
+    private void Run(string name, Engine engine)
     {
         Assert.False(name == CorpusMissing, $"cannot open the spec corpus: {s_corpusError ?? Describe()}");
         var path = SpecCorpus.Shared.Find(name);
         Assert.NotNull(path);
 
-        var result = new SpecRunner(s_engine.Value).RunFile(path);
+        var result = new SpecRunner(engine).RunFile(path);
 
         output.WriteLine($"{result.Summary} in {result.Elapsed.TotalSeconds:0.00} s");
         foreach (var (type, stats) in result.ByType)
