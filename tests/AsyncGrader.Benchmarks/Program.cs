@@ -50,27 +50,27 @@ int Bench()
     };
     Console.WriteLine($"# engine benchmark ({(eager ? "OptimizeEagerly" : "tiered JIT")}): {rounds} rounds x {runs} runs after {warmup} warmup; cells are median / min ms; ratio = engine / V8 (node --no-liftoff), same run");
     Console.WriteLine($"# {Environment.ProcessorCount} cores, load average {LoadAverage()}, .NET {Environment.Version}, node {NodeVersion()}");
-    Console.WriteLine("| workload | V8 ms | engine ms (fuel off) | engine ms (fuel on) | ratio off | ratio on | fuel cost | fuel units |");
-    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+    Console.WriteLine("| workload | V8 ms | engine ms: fuel off | fuel on | worker | ratio: fuel off | fuel on | worker | fuel cost | tracking cost | fuel units |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     foreach (var w in workloads)
     {
         if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
         var path = Path.Combine(baseDir, "workloads", w.File);
         var bytes = File.ReadAllBytes(path);
 
-        // Two runners per configuration, created off, on, on, off: on this machine the order in which
-        // instances allocate their memory alone moves a memory-bound workload by 10-20 %, so each
-        // configuration gets one early and one late instance and their samples are pooled.
-        Runner Make(bool fuel) => new(new Engine(new EngineConfig { ConsumeFuel = fuel, OptimizeEagerly = eager }), bytes, w.Export, w.Arg, fuel);
-        var off = Make(false);
-        var on = Make(true);
-        var on2 = Make(true);
-        var off2 = Make(false);
-        for (int i = 0; i < warmup; i++) { off.Once(); on.Once(); on2.Once(); off2.Once(); }
+        // Three configurations: the engine's default without and with fuel, and the worker's (fuel,
+        // and dirty-page marks in every store for snapshot resets: EngineConfig.TrackDirtyPages).
+        // Two instances each, created in the order off, on, worker, worker, on, off: on this
+        // machine the order in which instances allocate their memory alone moves a memory-bound
+        // workload by 10-20 %, so each configuration gets an early and a late instance.
+        var configs = new[] { (Fuel: false, Track: false), (Fuel: true, Track: false), (Fuel: true, Track: true) };
+        int[] order = [0, 1, 2, 2, 1, 0];
+        var runners = order.Select(k => new Runner(new Engine(new EngineConfig { ConsumeFuel = configs[k].Fuel, TrackDirtyPages = configs[k].Track, OptimizeEagerly = eager }),
+            bytes, w.Export, w.Arg, configs[k].Fuel)).ToArray();
+        for (int i = 0; i < warmup; i++) foreach (var r in runners) r.Once();
         // Rounds interleave V8 and the engine so that load from other processes hits both alike.
         var v8s = new List<double>();
-        var so = new List<double>();
-        var sf = new List<double>();
+        var samples = configs.Select(_ => new List<double>()).ToArray();
         string v8Result = "";
         for (int round = 0; round < rounds; round++)
         {
@@ -78,16 +78,20 @@ int Bench()
             v8s.AddRange(v8.Samples);
             v8Result = v8.Result;
             for (int i = 0; i < runs; i++)
-            {
-                so.Add(off.Once()); sf.Add(on.Once());
-                sf.Add(on2.Once()); so.Add(off2.Once());
-            }
+                for (int j = 0; j < runners.Length; j++) samples[order[j]].Add(runners[j].Once());
         }
-        if (v8Result != off.Result || off.Result != on.Result)
-            throw new InvalidOperationException($"{w.Name}: results differ: V8 {v8Result}, engine {off.Result} / {on.Result}");
-        double v8m = Median(v8s), mo = Median(so), mf = Median(sf);
-        double v8min = v8s.Min(), mino = so.Min(), minf = sf.Min();
-        Console.WriteLine($"| {w.Name} | {v8m:F1} / {v8min:F1} | {mo:F1} / {mino:F1} | {mf:F1} / {minf:F1} | {mo / v8m:F2} / {mino / v8min:F2} | {mf / v8m:F2} / {minf / v8min:F2} | {(mf / mo - 1) * 100:+0.0;-0.0} % / {(minf / mino - 1) * 100:+0.0;-0.0} % | {on.FuelPerCall:N0} |");
+        if (runners.Any(r => r.Result != v8Result))
+            throw new InvalidOperationException($"{w.Name}: results differ: V8 {v8Result}, engine {string.Join(" / ", runners.Select(r => r.Result))}");
+        if (runners.Where(r => r.Fuel).Select(r => r.FuelPerCall).Distinct().Count() != 1)
+            throw new InvalidOperationException($"{w.Name}: fuel differs between configurations");
+        double v8m = Median(v8s), v8min = v8s.Min();
+        var med = samples.Select(Median).ToArray();
+        var min = samples.Select(x => x.Min()).ToArray();
+        string Cell(int k) => $"{med[k]:F1} / {min[k]:F1}";
+        string Ratio(int k) => $"{med[k] / v8m:F2} / {min[k] / v8min:F2}";
+        static string Cost(double a, double b, double amin, double bmin) => $"{(b / a - 1) * 100:+0.0;-0.0} % / {(bmin / amin - 1) * 100:+0.0;-0.0} %";
+        Console.WriteLine($"| {w.Name} | {v8m:F1} / {v8min:F1} | {Cell(0)} | {Cell(1)} | {Cell(2)} | {Ratio(0)} | {Ratio(1)} | {Ratio(2)} | "
+            + $"{Cost(med[0], med[1], min[0], min[1])} | {Cost(med[1], med[2], min[1], min[2])} | {runners[1].FuelPerCall:N0} |");
     }
     return 0;
 }
@@ -238,6 +242,8 @@ sealed class Runner
     private readonly Store _store;
     private readonly Value[] _args;
     private readonly bool _fuel;
+
+    public bool Fuel => _fuel;
 
     public Runner(Engine engine, byte[] wasm, string export, int arg, bool fuel)
     {

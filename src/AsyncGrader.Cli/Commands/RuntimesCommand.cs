@@ -50,7 +50,8 @@ public static class RuntimesCommand
         Ops.Action(images, (p, ct) =>
         {
             var dir = p.GetValue(imageDir)?.FullName ?? SandboxOptions.DefaultImageCacheDirectory();
-            var engine = new AsyncGrader.Wasm.Engine(new AsyncGrader.Wasm.EngineConfig { CodeCacheDirectory = dir });
+            // The worker's engine configuration, so that the images are the ones it looks for.
+            var engine = new SandboxOptions { ImageCacheDirectory = dir }.CreateEngine();
             var results = new List<(string Name, string Path, bool Built, long Ms)>();
             foreach (var (m, d) in Discover(p))
             {

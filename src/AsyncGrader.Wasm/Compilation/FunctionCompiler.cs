@@ -79,7 +79,7 @@ internal sealed class FunctionCompiler
         if (_m.HasMemory && InstructionSkipper.AccessesMemoryBuffer(def.Bytes, _body.CodeOffset, _body.CodeOffset + _body.CodeLength))
         {
             _mem = _il.DeclareLocal(typeof(byte[]));
-            _dirty = _il.DeclareLocal(typeof(byte[]));
+            if (_m.Engine.Config.TrackDirtyPages) _dirty = _il.DeclareLocal(typeof(byte[]));
         }
 
         EmitPrologue();
@@ -309,17 +309,26 @@ internal sealed class FunctionCompiler
         EmitField(OpCodes.Ldfld, F.CtxMemory);
         EmitField(OpCodes.Ldfld, F.MemoryBuffer);
         _il.Emit(OpCodes.Stloc, _mem);
+        if (_dirty is null) return;
         _il.Emit(OpCodes.Ldarg, _ctxArg);
         EmitField(OpCodes.Ldfld, F.CtxMemory);
         EmitField(OpCodes.Ldfld, F.MemoryDirty);
-        _il.Emit(OpCodes.Stloc, _dirty!);
+        _il.Emit(OpCodes.Stloc, _dirty);
     }
 
     /// <summary>Pushes the memory operands of a MemoryOps helper: the buffer, and for stores the dirty flags.</summary>
     private void EmitMemoryOperands(bool store)
     {
         _il.Emit(OpCodes.Ldloc, _mem!);
-        if (store) _il.Emit(OpCodes.Ldloc, _dirty!);
+        if (!store) return;
+        if (_dirty is not null) _il.Emit(OpCodes.Ldloc, _dirty);
+        else
+        {
+            // Untracked engine: SIMD stores (rare) still mark; nothing reads the flags.
+            _il.Emit(OpCodes.Ldarg, _ctxArg);
+            EmitField(OpCodes.Ldfld, F.CtxMemory);
+            EmitField(OpCodes.Ldfld, F.MemoryDirty);
+        }
     }
 
     private LocalBuilder Scratch(Type t)
@@ -1095,7 +1104,7 @@ internal sealed class FunctionCompiler
         il.MarkLabel(inBounds);
         Reload(below);
 
-        if (isStore)
+        if (isStore && _dirty is not null)
         {
             // Mark the page of the first written byte dirty (a reset copies dirty pages plus
             // Memory.StoreSpill bytes, so the rest of a store that crosses into the next page is

@@ -30,7 +30,7 @@ internal sealed class CodeCache(string directory)
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(wasm, hash);
         string engineBuild = typeof(CodeCache).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..16];
-        return $"wasm-{Convert.ToHexStringLower(hash)[..32]}-{engineBuild}-{(config.ConsumeFuel ? "fuel" : "nofuel")}";
+        return $"wasm-{Convert.ToHexStringLower(hash)[..32]}-{engineBuild}-{(config.ConsumeFuel ? "fuel" : "nofuel")}{(config.TrackDirtyPages ? "-dirty" : "")}";
     }
 
     public static string ImagePath(string directory, ReadOnlySpan<byte> wasm, EngineConfig config) =>

@@ -62,7 +62,13 @@ public sealed class Memory : Extern
         if (snapshot.TryTakePooledMemory(out var pooled))
         {
             (Buffer, Dirty) = pooled;
-            ResetDirtyPages(image);
+            if (store.Engine.Config.TrackDirtyPages) ResetDirtyPages(image);
+            else
+            {
+                // Compiled stores left no marks: the whole snapshot goes back.
+                image.AsSpan().CopyTo(Buffer);
+                Dirty.AsSpan().Clear();
+            }
         }
         else
         {

@@ -89,6 +89,10 @@ public sealed class ImageTests
         var noFuel = new Engine(new EngineConfig { CodeCacheDirectory = dir, ConsumeFuel = false });
         Assert.False(Module.ImageExists(noFuel, wasm));
         Assert.False(Module.Compile(noFuel, wasm).FromImage);
+        // So is dirty-page tracking (a mark in every store).
+        var tracking = new Engine(new EngineConfig { CodeCacheDirectory = dir, TrackDirtyPages = true });
+        Assert.False(Module.ImageExists(tracking, wasm));
+        Assert.False(Module.Compile(tracking, wasm).FromImage);
         var other = EngineLimits.Wat.ToWasm(Wat.Replace("(i32.const 7)", "(i32.const 5)"), debugNames: true);
         Assert.False(Module.ImageExists(noFuel, other));
         Assert.False(Module.Compile(new Engine(new EngineConfig { CodeCacheDirectory = dir }), other).FromImage);

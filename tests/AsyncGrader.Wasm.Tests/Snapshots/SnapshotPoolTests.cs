@@ -4,9 +4,10 @@ namespace AsyncGrader.Wasm.Tests.Snapshots;
 
 /// <summary>
 /// Instances restored from a snapshot reuse pooled memories that are reset page by page from
-/// the dirty flags. Every write path must mark its pages, or one job's data would reach the next:
-/// these tests write through each path, dispose, and compare the next instance's memory with the
-/// snapshot byte for byte.
+/// the dirty flags (engines with <see cref="EngineConfig.TrackDirtyPages"/>, as the sandbox runs),
+/// or by copying the whole snapshot back (without). Every write path must mark its pages, or one
+/// job's data would reach the next: these tests write through each path, dispose, and compare the
+/// next instance's memory with the snapshot byte for byte.
 /// </summary>
 public sealed class SnapshotPoolTests
 {
@@ -50,19 +51,23 @@ public sealed class SnapshotPoolTests
             (local.get $s)))
         """;
 
-    private static (Engine, Linker, Module) Setup()
+    private static Engine Tracking() => new(new EngineConfig { TrackDirtyPages = true });
+
+    private static (Engine, Linker, Module) Setup(bool trackDirtyPages = true)
     {
-        var engine = new Engine();
+        var engine = new Engine(new EngineConfig { TrackDirtyPages = trackDirtyPages });
         var linker = new Linker(engine);
         linker.DefineFunction("host", "poke", FuncType.Of(ValueType.I32, ValueType.I32), (caller, args, _) =>
             caller.GetMemory()!.Write(args[0].AsI32(), BitConverter.GetBytes(args[1].AsI32() | 1)));
         return (engine, linker, AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm(Module)));
     }
 
-    [Fact]
-    public void Pooled_memory_is_reset_exactly_to_the_snapshot_after_every_write_path()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Pooled_memory_is_reset_exactly_to_the_snapshot_after_every_write_path(bool trackDirtyPages)
     {
-        var (engine, linker, module) = Setup();
+        var (engine, linker, module) = Setup(trackDirtyPages);
         var first = linker.Instantiate(new Store(engine), module);
         first.GetFunction("init")!.Invoke();
         var snapshot = first.CaptureSnapshot();
@@ -107,7 +112,7 @@ public sealed class SnapshotPoolTests
     [Fact]
     public void A_grown_memory_is_not_pooled()
     {
-        var engine = new Engine();
+        var engine = Tracking();
         var linker = new Linker(engine);
         var module = AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm("""
             (module (memory (export "memory") 1)
@@ -123,7 +128,7 @@ public sealed class SnapshotPoolTests
     [Fact]
     public void Passive_data_segments_dropped_by_one_instance_stay_available_to_the_next()
     {
-        var engine = new Engine();
+        var engine = Tracking();
         var linker = new Linker(engine);
         var module = AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm("""
             (module (memory (export "memory") 1)
@@ -154,7 +159,7 @@ public sealed class SnapshotPoolTests
     [Fact]
     public void Instances_share_the_segment_table_only_when_every_segment_is_dropped()
     {
-        var engine = new Engine();
+        var engine = Tracking();
         var linker = new Linker(engine);
         var module = AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm("""
             (module (memory (export "memory") 1)
@@ -210,7 +215,7 @@ public sealed class SnapshotPoolTests
     [Fact]
     public void A_reused_context_starts_from_the_snapshot_state()
     {
-        var engine = new Engine();
+        var engine = Tracking();
         var linker = new Linker(engine);
         var module = AsyncGrader.Wasm.Module.Compile(engine, Wat.ToWasm(Stateful));
         var first = linker.Instantiate(new Store(engine), module);
