@@ -934,6 +934,9 @@ internal sealed class FunctionCompiler
     {
         var type = _m.Definition.FunctionType(funcIndex);
         FlushFuel();
+        // With fuel the call's result is split into the fuel and the value (a statement): operands
+        // below the arguments would each get a JIT temporary of their own there (see SpillTop).
+        Reload(SpillTop(_fuel ? _stack.Count : 0));
         var extras = ExtraResultLocals(type);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloca, l);
         if (funcIndex >= _m.Definition.ImportedFunctionCount)
