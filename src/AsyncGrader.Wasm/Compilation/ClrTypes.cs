@@ -11,11 +11,9 @@ namespace AsyncGrader.Wasm.Compilation;
 /// is the callee's instance context (Wasm) or host binding (host). Keeping the context last
 /// means arguments already on the IL stack never need reordering at call sites.
 /// <para>
-/// In an engine that consumes fuel, the remaining fuel travels with the call instead of through
-/// the store: <c>static WithFuel&lt;R&gt; f(P0..Pn, ref R1..ref Rk, long fuel, object target)</c>
-/// (<c>long</c> when there is no result). Both halves come back in registers, so a call costs no
-/// store of the caller's fuel and no reload of the callee's; the store sees the fuel only when it
-/// must (traps, bulk operations, host calls, the return to the host).
+/// In an engine that consumes fuel there is one more argument before the context,
+/// <c>long fuel</c>: the caller's remaining fuel, in a register. The callee writes what is left
+/// to the store when it returns and the caller reads it back (docs/ENGINE.md, "Calling convention").
 /// </para>
 /// </remarks>
 internal static class ClrTypes
@@ -30,11 +28,7 @@ internal static class ClrTypes
         _ => typeof(object),
     };
 
-    public static Type ReturnType(FuncType t, bool fuel)
-    {
-        if (!fuel) return t.Results.Length == 0 ? typeof(void) : Of(t.Results[0]);
-        return t.Results.Length == 0 ? typeof(long) : typeof(WithFuel<>).MakeGenericType(Of(t.Results[0]));
-    }
+    public static Type ReturnType(FuncType t) => t.Results.Length == 0 ? typeof(void) : Of(t.Results[0]);
 
     public static Type[] Parameters(FuncType t, Type targetType, bool fuel)
     {
@@ -44,47 +38,6 @@ internal static class ClrTypes
         if (fuel) list.Add(typeof(long));
         list.Add(targetType);
         return list.ToArray();
-    }
-
-    /// <summary>With a fuel call's return value on the stack: stores the fuel into <paramref name="fuel"/> and leaves the first result, if any.</summary>
-    public static void EmitSplitFuelReturn(ILGenerator il, FuncType t, LocalBuilder fuel, System.Func<Type, LocalBuilder> scratch)
-    {
-        if (t.Results.Length == 0)
-        {
-            il.Emit(OpCodes.Stloc, fuel);
-            return;
-        }
-        var type = typeof(WithFuel<>).MakeGenericType(Of(t.Results[0]));
-        var pair = scratch(type);
-        il.Emit(OpCodes.Stloc, pair);
-        il.Emit(OpCodes.Ldloca, pair);
-        il.Emit(OpCodes.Ldfld, type.GetField(nameof(WithFuel<int>.Fuel))!);
-        il.Emit(OpCodes.Stloc, fuel);
-        il.Emit(OpCodes.Ldloca, pair);
-        il.Emit(OpCodes.Ldfld, type.GetField(nameof(WithFuel<int>.Value))!);
-    }
-
-    /// <summary>With the first result (if any) on the stack: returns it together with <paramref name="fuel"/>.</summary>
-    public static void EmitFuelReturn(ILGenerator il, FuncType t, LocalBuilder fuel, System.Func<Type, LocalBuilder> scratch)
-    {
-        if (t.Results.Length == 0)
-        {
-            il.Emit(OpCodes.Ldloc, fuel);
-            il.Emit(OpCodes.Ret);
-            return;
-        }
-        var type = typeof(WithFuel<>).MakeGenericType(Of(t.Results[0]));
-        var value = scratch(Of(t.Results[0]));
-        var pair = scratch(type);
-        il.Emit(OpCodes.Stloc, value);
-        il.Emit(OpCodes.Ldloca, pair);
-        il.Emit(OpCodes.Ldloc, value);
-        il.Emit(OpCodes.Stfld, type.GetField(nameof(WithFuel<int>.Value))!);
-        il.Emit(OpCodes.Ldloca, pair);
-        il.Emit(OpCodes.Ldloc, fuel);
-        il.Emit(OpCodes.Stfld, type.GetField(nameof(WithFuel<int>.Fuel))!);
-        il.Emit(OpCodes.Ldloc, pair);
-        il.Emit(OpCodes.Ret);
     }
 
     private static readonly MethodInfo AsI32 = typeof(Value).GetMethod(nameof(Value.AsI32))!;
@@ -140,11 +93,4 @@ internal static class ClrTypes
             default: il.Emit(OpCodes.Stind_Ref); break;
         }
     }
-}
-
-/// <summary>A function's first result and the fuel left after it ran (16 bytes: returned in two registers).</summary>
-internal struct WithFuel<T>
-{
-    public T Value;
-    public long Fuel;
 }

@@ -480,6 +480,8 @@ internal sealed class FunctionCompiler
     private void EmitReturnSequence(Frame fn)
     {
         var il = _il;
+        // What is left goes back through the store (ClrTypes: the calling convention).
+        CommitFuel();
         // s.CallDepth--
         il.Emit(OpCodes.Ldloc, _store);
         il.Emit(OpCodes.Ldloc, _store);
@@ -495,8 +497,7 @@ internal sealed class FunctionCompiler
             ClrTypes.EmitStoreIndirect(il, _type.Results[i]);
         }
         if (locals.Length > 0) il.Emit(OpCodes.Ldloc, locals[0]);
-        if (_fuel) ClrTypes.EmitFuelReturn(il, _type, _fuelLocal!, Scratch);
-        else il.Emit(OpCodes.Ret);
+        il.Emit(OpCodes.Ret);
     }
 
     // ---- the instruction switch -----------------------------------------------------------
@@ -934,8 +935,8 @@ internal sealed class FunctionCompiler
     {
         var type = _m.Definition.FunctionType(funcIndex);
         FlushFuel();
-        // With fuel the call's result is split into the fuel and the value (a statement): operands
-        // below the arguments would each get a JIT temporary of their own there (see SpillTop).
+        // With fuel the call is followed by a statement (the fuel reload): operands below the
+        // arguments would each get a JIT temporary of their own there (see SpillTop).
         Reload(SpillTop(_fuel ? _stack.Count : 0));
         var extras = ExtraResultLocals(type);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloca, l);
@@ -991,7 +992,7 @@ internal sealed class FunctionCompiler
         EmitField(OpCodes.Ldfld, F.FuncTarget);
         _il.Emit(OpCodes.Ldloc, f);
         EmitField(OpCodes.Ldfld, F.FuncCode);
-        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.ReturnType(type, _fuel), ClrTypes.Parameters(type, typeof(object), _fuel), null);
+        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.ReturnType(type), ClrTypes.Parameters(type, typeof(object), _fuel), null);
     }
 
     /// <summary>
@@ -1038,10 +1039,10 @@ internal sealed class FunctionCompiler
     private void FinishCall(FuncType type, LocalBuilder[] extras)
     {
         PopN(type.Params.Length);
-        if (_fuel) ClrTypes.EmitSplitFuelReturn(_il, type, _fuelLocal!, Scratch);
         foreach (var l in extras) _il.Emit(OpCodes.Ldloc, l);
         _stack.AddRange(type.Results);
         ReloadMemory();
+        ReloadFuel();
     }
 
     // ---- memory -----------------------------------------------------------------------------

@@ -131,7 +131,7 @@ internal static class ModuleCompiler
         for (int f = def.ImportedFunctionCount; f < def.TotalFunctionCount; f++)
         {
             var type = def.FunctionType(f);
-            var m = tb.DefineMethod($"f{f}", MethodAttributes.Public | MethodAttributes.Static, ClrTypes.ReturnType(type, engine.Config.ConsumeFuel), ClrTypes.Parameters(type, tb, engine.Config.ConsumeFuel));
+            var m = tb.DefineMethod($"f{f}", MethodAttributes.Public | MethodAttributes.Static, ClrTypes.ReturnType(type), ClrTypes.Parameters(type, tb, engine.Config.ConsumeFuel));
             // No zeroing of the whole frame: FunctionCompiler zeroes the Wasm locals itself, and every
             // other local it declares is written before it is read.
             m.InitLocals = false;

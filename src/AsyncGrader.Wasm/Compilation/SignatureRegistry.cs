@@ -8,9 +8,10 @@ namespace AsyncGrader.Wasm.Compilation;
 
 /// <summary>
 /// Calls compiled code at <paramref name="code"/> with boxed arguments (host → guest). In an
-/// engine that meters fuel, <paramref name="fuel"/> goes in and the fuel left comes back in it.
+/// engine that meters fuel, <paramref name="fuel"/> is passed in (what is left ends up in the
+/// callee's store, as after any call).
 /// </summary>
-internal delegate void InvokeTrampoline(IntPtr code, object target, Value[] args, Value[] results, ref long fuel);
+internal delegate void InvokeTrampoline(IntPtr code, object target, Value[] args, Value[] results, long fuel);
 
 /// <summary>
 /// Engine-wide registry of function signatures: gives each distinct <see cref="FuncType"/> a
@@ -60,12 +61,11 @@ internal sealed class SignatureRegistry(bool fuel)
             var tb = _module.DefineType($"Sig{sig.Id}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
             var type = sig.Type;
             var calliParams = ClrTypes.Parameters(type, typeof(object), fuel);
-            var ret = ClrTypes.ReturnType(type, fuel);
-            var result0 = type.Results.Length == 0 ? typeof(void) : ClrTypes.Of(type.Results[0]);
+            var ret = ClrTypes.ReturnType(type);
 
-            // static void Invoke(IntPtr code, object target, Value[] args, Value[] results, ref long fuel)
+            // static void Invoke(IntPtr code, object target, Value[] args, Value[] results, long fuel)
             var inv = tb.DefineMethod("Invoke", MethodAttributes.Public | MethodAttributes.Static, typeof(void),
-                [typeof(IntPtr), typeof(object), typeof(Value[]), typeof(Value[]), typeof(long).MakeByRefType()]);
+                [typeof(IntPtr), typeof(object), typeof(Value[]), typeof(Value[]), typeof(long)]);
             var il = inv.GetILGenerator();
             var extras = new LocalBuilder[type.Results.Length];
             for (int i = 1; i < type.Results.Length; i++) extras[i] = il.DeclareLocal(ClrTypes.Of(type.Results[i]));
@@ -77,26 +77,13 @@ internal sealed class SignatureRegistry(bool fuel)
                 ClrTypes.EmitUnbox(il, type.Params[i]);
             }
             for (int i = 1; i < type.Results.Length; i++) il.Emit(OpCodes.Ldloca, extras[i]);
-            if (fuel)
-            {
-                il.Emit(OpCodes.Ldarg, 4);
-                il.Emit(OpCodes.Ldind_I8);
-            }
+            if (fuel) il.Emit(OpCodes.Ldarg, 4);
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldarg_0);
             il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, calliParams, null);
-            if (fuel)
-            {
-                // fuel = the fuel left; the first result, if any, stays on the stack.
-                var left = il.DeclareLocal(typeof(long));
-                ClrTypes.EmitSplitFuelReturn(il, type, left, il.DeclareLocal);
-                il.Emit(OpCodes.Ldarg, 4);
-                il.Emit(OpCodes.Ldloc, left);
-                il.Emit(OpCodes.Stind_I8);
-            }
             if (type.Results.Length > 0)
             {
-                var r0 = il.DeclareLocal(result0);
+                var r0 = il.DeclareLocal(ret);
                 il.Emit(OpCodes.Stloc, r0);
                 for (int i = 0; i < type.Results.Length; i++)
                 {
@@ -131,14 +118,11 @@ internal sealed class SignatureRegistry(bool fuel)
             il.Emit(OpCodes.Ldarg, calliParams.Length - 1);
             il.Emit(OpCodes.Ldloc, args);
             il.Emit(OpCodes.Ldloc, results);
-            LocalBuilder? fuelLeft = null;
             if (fuel)
             {
-                // The guest's fuel goes to the store for the host's call, and comes back from it.
-                fuelLeft = il.DeclareLocal(typeof(long));
+                // The guest's fuel goes to the store for the host's call; the caller reads it back from there.
                 il.Emit(OpCodes.Ldarg, calliParams.Length - 2);
                 il.Emit(OpCodes.Call, typeof(HostBinding).GetMethod(nameof(HostBinding.CallWithFuel), BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)!);
-                il.Emit(OpCodes.Stloc, fuelLeft);
             }
             else
                 il.Emit(OpCodes.Call, typeof(HostBinding).GetMethod(nameof(HostBinding.Call), BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)!);
@@ -158,8 +142,7 @@ internal sealed class SignatureRegistry(bool fuel)
                 il.Emit(OpCodes.Ldelema, typeof(Value));
                 ClrTypes.EmitUnbox(il, type.Results[0]);
             }
-            if (fuel) ClrTypes.EmitFuelReturn(il, type, fuelLeft!, il.DeclareLocal);
-            else il.Emit(OpCodes.Ret);
+            il.Emit(OpCodes.Ret);
 
             var baked = tb.CreateType();
             sig.HostStub = baked.GetMethod("HostStub")!.MethodHandle.GetFunctionPointer();

@@ -21,19 +21,14 @@ internal sealed class HostBinding
     /// <summary>
     /// Entry from the generated host stubs of an engine that meters fuel: the store holds the
     /// guest's fuel while the host runs (the host may read it, or call back into the guest), and
-    /// what it holds afterwards goes back to the guest.
+    /// the calling guest reads what the store holds afterwards. A host function not bound to an
+    /// instance (reached through a table) has no store; its caller committed its fuel before the
+    /// call_indirect, so nothing is lost.
     /// </summary>
-    public static long CallWithFuel(object target, Value[] args, Value[] results, long fuel)
+    public static void CallWithFuel(object target, Value[] args, Value[] results, long fuel)
     {
-        var store = ((HostBinding)target).Caller?.Store;
-        if (store is null)
-        {
-            Call(target, args, results);
-            return fuel;
-        }
-        store.FuelRemaining = fuel;
+        if (((HostBinding)target).Caller?.Store is { } store) store.FuelRemaining = fuel;
         Call(target, args, results);
-        return store.FuelRemaining;
     }
 
     /// <summary>Entry from the generated host stubs.</summary>

@@ -38,6 +38,10 @@ internal static class Instantiator
                     var want = def.Types[(int)imp.FuncTypeIndex];
                     if (item is not Func f || !f.Type.Equals(want))
                         throw new WasmLinkException($"incompatible import type for {imp.Module}.{imp.Name}: expected func {want}");
+                    // A guest function runs on its own store's fuel, call depth and limits: calls
+                    // between stores would charge one store's work to another (docs/FUEL.md).
+                    if (f.Target is InstanceContext owner && owner.Store != store)
+                        throw new WasmLinkException($"import {imp.Module}.{imp.Name} is a function of an instance in another store");
                     ctx.Funcs[fi++] = HostFunction.Bind(f, ctx);
                     break;
                 case ExternKind.Table:

@@ -37,9 +37,8 @@ internal static class Invoker
         var trampoline = f.Engine.Signatures.InvokerFor(f.Type);
         try
         {
-            // Fuel goes in from the store and what is left comes back to it (unmetered: ignored).
-            long unmetered = long.MaxValue;
-            trampoline(f.Code, f.Target, args, results, ref store is not null ? ref store.FuelRemaining : ref unmetered);
+            // The guest starts from the store's fuel and leaves the rest there (unmetered: ignored).
+            trampoline(f.Code, f.Target, args, results, store?.FuelRemaining ?? long.MaxValue);
             return results;
         }
         catch (WasmTrap trap)

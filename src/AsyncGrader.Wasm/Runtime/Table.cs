@@ -33,8 +33,16 @@ public sealed class Table : Extern
         set
         {
             if (index >= (uint)Elements.Length) throw new WasmTrap(TrapKind.TableOutOfBounds);
+            CheckSameStore(value);
             Elements[index] = value;
         }
+    }
+
+    /// <summary>A table may hold functions of its own store's instances (and host functions) only.</summary>
+    private void CheckSameStore(object? value)
+    {
+        if (value is Func { Target: Runtime.InstanceContext owner } && _store is not null && owner.Store != _store)
+            throw new ArgumentException("the function belongs to an instance in another store", nameof(value));
     }
 
     /// <summary>Grows by <paramref name="delta"/> elements filled with <paramref name="init"/>; returns the old size or -1.</summary>
@@ -44,6 +52,7 @@ public sealed class Table : Extern
         ulong next = (ulong)old + delta;
         if (next > (MaxSize ?? uint.MaxValue)) return -1;
         if (next > (ulong)(_store?.Limits.MaxTableElements ?? int.MaxValue) || next > (ulong)Array.MaxLength) return -1;
+        CheckSameStore(init);
         if (delta == 0) return (int)old;
         var grown = new object?[next];
         Array.Copy(Elements, grown, old);

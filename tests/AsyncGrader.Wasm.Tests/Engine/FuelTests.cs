@@ -396,6 +396,25 @@ public sealed class FuelTests
     }
 
     [Fact]
+    public void A_guest_function_cannot_be_linked_or_stored_into_another_store()
+    {
+        // Each store meters its own guests: a call from one store into another's instance would
+        // run on the caller's fuel and leave it in the callee's store, so it is refused up front.
+        var provider = new WatInstance(SharedEngine, """(module (func (export "f") (result i32) i32.const 1) (table (export "t") 1 funcref))""");
+        var linker = new Linker(SharedEngine).DefineInstance("p", provider.Instance);
+        var importer = Module.Compile(SharedEngine, Wat.ToWasm("""(module (import "p" "f" (func (result i32))))"""));
+        var e = Assert.Throws<WasmLinkException>(() => linker.Instantiate(new Store(SharedEngine), importer));
+        Assert.Contains("another store", e.Message);
+        Assert.NotNull(linker.Instantiate(provider.Store, importer));
+
+        var other = new WatInstance(SharedEngine, """(module (table (export "t") 1 funcref))""");
+        var f = provider.Fn("f");
+        Assert.Throws<ArgumentException>(() => other.Instance.GetTable("t")![0] = f);
+        Assert.Throws<ArgumentException>(() => other.Instance.GetTable("t")!.Grow(1, f));
+        provider.Instance.GetTable("t")![0] = f;
+    }
+
+    [Fact]
     public void Fuel_disabled_engine_rejects_SetFuel_and_reports_zero()
     {
         var engine = new Engine(new EngineConfig { ConsumeFuel = false });
