@@ -89,7 +89,7 @@ int Bench()
         var min = samples.Select(x => x.Min()).ToArray();
         string Cell(int k) => $"{med[k]:F1} / {min[k]:F1}";
         string Ratio(int k) => $"{med[k] / v8m:F2} / {min[k] / v8min:F2}";
-        static string Cost(double a, double b, double amin, double bmin) => $"{(b / a - 1) * 100:+0.0;-0.0} % / {(bmin / amin - 1) * 100:+0.0;-0.0} %";
+        static string Cost(double a, double b, double amin, double bmin) => $"{(b / a - 1) * 100:+0.0;-0.0;0.0} % / {(bmin / amin - 1) * 100:+0.0;-0.0;0.0} %";
         Console.WriteLine($"| {w.Name} | {v8m:F1} / {v8min:F1} | {Cell(0)} | {Cell(1)} | {Cell(2)} | {Ratio(0)} | {Ratio(1)} | {Ratio(2)} | "
             + $"{Cost(med[0], med[1], min[0], min[1])} | {Cost(med[1], med[2], min[1], min[2])} | {runners[1].FuelPerCall:N0} |");
     }
