@@ -18,6 +18,7 @@ public sealed class SpecSuiteTests(ITestOutputHelper output)
     /// <summary>One engine for the whole suite, as in production: modules are compiled per engine, state is per store.</summary>
     private static readonly Lazy<Engine> s_engine = new(() => new Engine());
     private static readonly Lazy<Engine> s_unmeteredEngine = new(() => new Engine(new EngineConfig { ConsumeFuel = false }));
+    private static readonly Lazy<Engine> s_workerEngine = new(() => new Engine(new EngineConfig { TrackDirtyPages = true }));
 
     private static string? s_corpusError;
 
@@ -48,6 +49,14 @@ public sealed class SpecSuiteTests(ITestOutputHelper output)
     [Theory]
     [MemberData(nameof(Scripts))]
     public void ScriptWithoutFuel(string name) => Run(name, s_unmeteredEngine.Value);
+
+    /// <summary>
+    /// The same script as the worker compiles: with dirty-page tracking, so stores carry marks and
+    /// loops with induction-variable stores mark them on exit (LoopStoreAnalysis).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public void ScriptAsTheWorkerCompiles(string name) => Run(name, s_workerEngine.Value);
 
     private void Run(string name, Engine engine)
     {
