@@ -43,4 +43,4 @@ PY
     | /usr/bin/python3 examples/print_completion.py
 done
 echo "==> GET /jobs/$RUN-01-python-correct"
-curl -fsS "http://127.0.0.1:$PORT/jobs/$RUN-01-python-correct" | /usr/bin/python3 -m json.tool | head -30
+curl -fsS "http://127.0.0.1:$PORT/jobs/$RUN-01-python-correct" | /usr/bin/python3 -m json.tool
