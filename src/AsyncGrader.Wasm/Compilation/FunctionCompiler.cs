@@ -58,8 +58,8 @@ internal sealed class FunctionCompiler
     private readonly Dictionary<Type, LocalBuilder> _scratch = new();
     private readonly Dictionary<(ValueType, int), LocalBuilder> _slots = new();
     private int _pendingFuel;
-    // Remaining fuel lives in this local (a register in hot loops) and is committed to the store at
-    // calls, bulk operations, returns and traps (docs/FUEL.md).
+    // Remaining fuel lives in this local (a register in hot loops). Calls take it as an argument;
+    // it is committed to the store at returns, call_indirect, bulk operations and traps (docs/FUEL.md).
     private LocalBuilder? _fuelLocal;
     private readonly bool _fuel;
 
@@ -1010,9 +1010,9 @@ internal sealed class FunctionCompiler
 
     /// <summary>
     /// Moves the top <paramref name="n"/> operands from the IL stack into slot locals (one per
-    /// position and type, shared by all call sites) before a call_indirect looks up its
-    /// target. Left on the IL stack, RyuJIT would copy each operand that reads memory into a fresh
-    /// temporary at every such statement; thousands of them in an interpreter loop push its locals
+    /// position and type, shared by all call sites) around the statements a call brings: a
+    /// call_indirect's target lookup, and the fuel reload after a call. Left on the IL stack,
+    /// RyuJIT would copy each operand that reads memory into a fresh temporary at every such statement; thousands of them in an interpreter loop push its locals
     /// past what the JIT tracks (about 1,000), and the rest live in memory and are zeroed on entry.
     /// </summary>
     private LocalBuilder[] SpillTop(int n) => Spill(_stack.Count - n, n);
